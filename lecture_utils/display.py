@@ -17,7 +17,9 @@ def style_path(name: str = "course.css") -> Path:
     """Path of a stylesheet in the course's ``styles/`` folder."""
     path = STYLE_DIR / name
     if not path.is_file():
-        raise FileNotFoundError(f"stylesheet {path} not found; is the repository checked out whole?")
+        raise FileNotFoundError(
+            f"stylesheet {path} not found; is the repository checked out whole?"
+        )
     return path
 
 
@@ -95,7 +97,9 @@ def notebook_toc_problems(nb: dict) -> list[str]:
     for cell_src in md:
         if re.search(r"^## ", cell_src, flags=re.M) and "Оглавление" not in cell_src:
             if BACK_TO_TOC not in cell_src:
-                problems.append(f"section without «к оглавлению» link: {cell_src.splitlines()[0][:60]}")
+                problems.append(
+                    f"section without «к оглавлению» link: {cell_src.splitlines()[0][:60]}"
+                )
     for link in links:
         if link not in anchors:
             problems.append(f"link to a missing anchor #{link}")

@@ -28,6 +28,7 @@ import math
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 __all__ = [
     "RNNCellScratch",
@@ -40,6 +41,7 @@ __all__ = [
     "expected_parameter_count",
     "LSTM_VARIANTS",
     "make_lstm_variant",
+    "CellSequenceClassifier",
 ]
 
 
@@ -184,7 +186,9 @@ class LSTMCellScratch(_CellBase):
         if coupled and not input_gate:
             raise ValueError("coupled=True sets f = 1 - i, so it needs the input gate")
         if coupled and not forget_gate:
-            raise ValueError("coupled=True replaces the forget gate by 1 - i; drop forget_gate=False")
+            raise ValueError(
+                "coupled=True replaces the forget gate by 1 - i; drop forget_gate=False"
+            )
         names = []
         if input_gate:
             names.append("i")
@@ -223,7 +227,7 @@ class LSTMCellScratch(_CellBase):
         c_prev = self._state_tensor(c_prev, x, unbatched, "state c")
 
         gi, gh = self._linear_parts(x, h_prev)
-        pre = dict(zip(self.gate_names, (gi + gh).chunk(len(self.gate_names), dim=1)))  # (B, H) each
+        pre = dict(zip(self.gate_names, (gi + gh).chunk(len(self.gate_names), dim=1), strict=True))
         if self.peephole:  # input and forget gates look at the old memory
             for gate in ("i", "f"):
                 if gate in pre:
@@ -351,7 +355,7 @@ def set_forget_bias(module: nn.Module, value: float) -> nn.Module:
         ]
     else:
         raise TypeError(f"set_forget_bias needs an LSTM cell or layer, got {type(module).__name__}")
-    if any(b is None for pair in pairs for b in pair):
+    if not module.bias:
         raise ValueError("this LSTM has bias=False: there is no forget bias to set")
     H = module.hidden_size
     with torch.no_grad():
@@ -368,7 +372,9 @@ def cell_from_layer(rnn: nn.RNNBase, layer: int = 0, reverse: bool = False) -> n
     """
     kinds = {"RNN_TANH": "tanh", "RNN_RELU": "relu", "LSTM": None, "GRU": None}
     if not isinstance(rnn, nn.RNNBase) or rnn.mode not in kinds:
-        raise TypeError(f"cell_from_layer needs nn.RNN, nn.LSTM or nn.GRU, got {type(rnn).__name__}")
+        raise TypeError(
+            f"cell_from_layer needs nn.RNN, nn.LSTM or nn.GRU, got {type(rnn).__name__}"
+        )
     if not 0 <= layer < rnn.num_layers:
         raise ValueError(f"layer must be in 0..{rnn.num_layers - 1}, got {layer}")
     if reverse and not rnn.bidirectional:
@@ -383,7 +389,9 @@ def cell_from_layer(rnn: nn.RNNBase, layer: int = 0, reverse: bool = False) -> n
     else:
         cell = RNNCellScratch(in_size, rnn.hidden_size, rnn.bias, nonlinearity=kinds[rnn.mode])
     suffix = f"_l{layer}" + ("_reverse" if reverse else "")
-    state = {name: getattr(rnn, name + suffix).detach().clone() for name, _ in cell.named_parameters()}
+    state = {
+        name: getattr(rnn, name + suffix).detach().clone() for name, _ in cell.named_parameters()
+    }
     cell.load_state_dict(state)
     param = next(rnn.parameters())
     return cell.to(device=param.device, dtype=param.dtype)
@@ -433,3 +441,30 @@ def make_lstm_variant(name: str, input_size: int, hidden_size: int) -> LSTMCellS
     if name not in LSTM_VARIANTS:
         raise ValueError(f"unknown LSTM variant {name!r}; known: {list(LSTM_VARIANTS)}")
     return LSTMCellScratch(input_size, hidden_size, **LSTM_VARIANTS[name])
+
+
+class CellSequenceClassifier(nn.Module):
+    """Any cell (scratch or torch) unrolled over a sequence, predicting from the last h (notebook 06).
+
+    The same interface as ``tasks.SequenceClassifier`` so ``tasks.train_sequence_model`` trains it:
+    ``x`` LongTensor ``(B, T)`` of token ids (one-hot to the cell's input size) or FloatTensor
+    ``(B, T, I)`` -> logits ``(B, C)``. Slower than torch's fused layers, but every LSTM variant fits.
+    """
+
+    def __init__(self, cell: nn.Module, output_size: int) -> None:
+        super().__init__()
+        self.cell = cell
+        self.head = nn.Linear(cell.hidden_size, output_size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n_in = self.cell.input_size
+        if x.dtype == torch.long:
+            if x.dim() != 2:
+                raise ValueError(f"token input must be (B, T), got shape {tuple(x.shape)}")
+            if int(x.min()) < 0 or int(x.max()) >= n_in:
+                raise ValueError(f"token ids must lie in [0, {n_in}), the cell's input_size")
+            x = F.one_hot(x, n_in).to(self.head.weight.dtype)  # (B, T, I)
+        elif x.dim() != 3 or x.shape[-1] != n_in:
+            raise ValueError(f"float input must be (B, T, {n_in}), got shape {tuple(x.shape)}")
+        outputs, _ = unroll(self.cell, x.transpose(0, 1))  # (T, B, H)
+        return self.head(outputs[-1])  # (B, C)

@@ -50,7 +50,11 @@ def _nb(cells):
 
 
 def _md(src, slide="slide"):
-    return {"cell_type": "markdown", "source": src, "metadata": {"slideshow": {"slide_type": slide}}}
+    return {
+        "cell_type": "markdown",
+        "source": src,
+        "metadata": {"slideshow": {"slide_type": slide}},
+    }
 
 
 def test_notebook_structure_check_accepts_a_good_notebook():

@@ -5,6 +5,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.deps-stamp
 SHARED_TEXT := ../shared/data/anna_karenina.txt
+# JupyterLab refuses to run as root (containers, some CI machines) unless told it is intended.
+LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
 .PHONY: help lab test lint unit notebooks bench slides test-slides data-cache clean
@@ -30,7 +32,7 @@ data-cache:
 	fi
 
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks $(LAB_FLAGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

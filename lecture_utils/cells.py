@@ -210,6 +210,14 @@ class LSTMCellScratch(_CellBase):
                     setattr(self, f"weight_c{gate}", nn.Parameter(torch.empty(hidden_size)))
         self.reset_parameters()
 
+    def reset_parameters(self) -> None:
+        """torch's initialisation; peephole weights start at 0, so the variant starts as a plain LSTM."""
+        super().reset_parameters()
+        for gate in ("i", "f", "o"):
+            peep = getattr(self, f"weight_c{gate}", None)
+            if peep is not None:
+                nn.init.zeros_(peep)
+
     @property
     def is_standard(self) -> bool:
         """True for the plain torch LSTM (no variant switch)."""
@@ -337,12 +345,16 @@ def set_forget_bias(module: nn.Module, value: float) -> nn.Module:
     """Make the forget gate's total bias (b_ih + b_hh) equal ``value``, so f_t ≈ σ(value) at start.
 
     Works for ``LSTMCellScratch``, ``nn.LSTMCell`` and every layer of ``nn.LSTM``; returns the module.
+    For the coupled variant (f = 1 - i) it sets the input gate's bias to ``-value`` instead.
     A large positive value gives f_t close to 1: memory and gradients are kept (notebook 06).
     """
     if isinstance(module, LSTMCellScratch):
-        if "f" not in module.gate_names:
+        if module.coupled:  # f = 1 - σ(b_i): b_i = -value gives the same f at the start
+            block, value = module.gate_names.index("i"), -float(value)
+        elif "f" in module.gate_names:
+            block = module.gate_names.index("f")
+        else:
             raise ValueError("this LSTM variant has no forget gate to set a bias on")
-        block = module.gate_names.index("f")
         pairs = [(module.bias_ih, module.bias_hh)]
     elif isinstance(module, nn.LSTMCell):
         block, pairs = 1, [(module.bias_ih, module.bias_hh)]

@@ -262,6 +262,7 @@ def test_peephole_with_zero_peepholes_is_the_standard_lstm_and_otherwise_looks_a
     torch.manual_seed(5)
     ref, plain = make_pair("lstm", 3, 4)
     peep = LSTMCellScratch(3, 4, peephole=True)
+    assert all((getattr(peep, f"weight_c{g}") == 0).all() for g in "ifo")  # starts as a plain LSTM
     with torch.no_grad():
         for name, p in plain.named_parameters():
             getattr(peep, name).copy_(p)
@@ -296,8 +297,10 @@ def test_set_forget_bias_makes_f_close_to_sigmoid_of_value():
     skip = LSTMCellScratch(3, 5, input_gate=False)
     set_forget_bias(skip, 1.5)  # the forget block is the first one here
     assert torch.allclose((skip.bias_ih + skip.bias_hh)[:5], torch.full((5,), 1.5))
+    coupled = set_forget_bias(LSTMCellScratch(3, 5, coupled=True), 1.0)  # f = 1 - i: b_i = -1
+    assert torch.allclose((coupled.bias_ih + coupled.bias_hh)[:5], torch.full((5,), -1.0))
     with pytest.raises(ValueError, match="no forget gate"):
-        set_forget_bias(LSTMCellScratch(3, 5, coupled=True), 1.0)
+        set_forget_bias(LSTMCellScratch(3, 5, forget_gate=False), 1.0)
     with pytest.raises(ValueError, match="bias=False"):
         set_forget_bias(LSTMCellScratch(3, 5, bias=False), 1.0)
     with pytest.raises(TypeError):

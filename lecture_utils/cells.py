@@ -25,6 +25,9 @@ the four recurrent ones as ``weight_hh`` (4H, H); it has two bias vectors ``bias
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -42,6 +45,9 @@ __all__ = [
     "LSTM_VARIANTS",
     "make_lstm_variant",
     "CellSequenceClassifier",
+    "MemoryRun",
+    "memory_experiment",
+    "gradient_by_distance",
 ]
 
 
@@ -480,3 +486,69 @@ class CellSequenceClassifier(nn.Module):
             raise ValueError(f"float input must be (B, T, {n_in}), got shape {tuple(x.shape)}")
         outputs, _ = unroll(self.cell, x.transpose(0, 1))  # (T, B, H)
         return self.head(outputs[-1])  # (B, C)
+
+
+# ----------------------------------------------------------------------------- experiments
+@dataclass
+class MemoryRun:
+    """One training run on the delayed-recall task (notebook 06)."""
+
+    name: str  # label of the model (a variant name, "GRU", ...)
+    n_params: int  # trainable parameters of the cell and its read-out
+    loss: list[float] = field(default_factory=list)  # training loss at every step
+    accuracy: float = 0.0  # share of held-out sequences answered right (chance = 1/n_symbols)
+    seconds: float = 0.0  # wall time of the training
+    solved_at: int | None = None  # first step where the loss (mean of 20 steps) fell below 0.1
+
+
+def memory_experiment(
+    make_cell: Callable[[int], nn.Module],
+    name: str,
+    *,
+    delay: int = 20,
+    n_symbols: int = 8,
+    steps: int = 400,
+    batch_size: int = 64,
+    lr: float = 1e-2,
+    seed: int = 0,
+    n_train: int = 2048,
+    n_val: int = 512,
+) -> MemoryRun:
+    """Train ``make_cell(input_size)`` + a linear read-out on ``tasks.delayed_recall``.
+
+    The symbol at step 0 must be reported after ``delay`` random distractor symbols. The data are
+    the same for every run (train seed 0, held-out seed 1); ``seed`` sets the weights and batches.
+    """
+    from .tasks import delayed_recall, evaluate_accuracy, recall_vocab_size, train_sequence_model
+
+    x, y = delayed_recall(n_train, delay, n_symbols, seed=0)
+    x_val, y_val = delayed_recall(n_val, delay, n_symbols, seed=1)
+    torch.manual_seed(seed)
+    model = CellSequenceClassifier(make_cell(recall_vocab_size(n_symbols)), n_symbols)
+    start = time.perf_counter()
+    log = train_sequence_model(model, x, y, steps=steps, batch_size=batch_size, lr=lr, seed=seed)
+    seconds = time.perf_counter() - start
+    smooth = torch.tensor(log.loss).unfold(0, 20, 1).mean(1) if len(log.loss) >= 20 else None
+    solved = None
+    if smooth is not None and bool((smooth < 0.1).any()):
+        solved = int((smooth < 0.1).nonzero()[0, 0]) + 19  # the step that completes the window
+    return MemoryRun(
+        name=name,
+        n_params=count_parameters(model),
+        loss=log.loss,
+        accuracy=evaluate_accuracy(model, x_val, y_val),
+        seconds=seconds,
+        solved_at=solved,
+    )
+
+
+def gradient_by_distance(cell: nn.Module, xs: torch.Tensor, state=None) -> torch.Tensor:
+    """‖∂(Σ h_T)/∂x_t‖ for every step t of ``xs (T, B, I)``: how much the last output feels step t.
+
+    Returns a tensor ``(T,)`` (index t, so the distance to the end is T - 1 - t). Notebook 06 uses it
+    to show the forget gate's bias at work before any training.
+    """
+    xs = xs.detach().clone().requires_grad_(True)
+    outputs, _ = unroll(cell, xs, state)
+    (grad,) = torch.autograd.grad(outputs[-1].sum(), xs)
+    return grad.flatten(1).norm(dim=1)

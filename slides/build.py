@@ -228,6 +228,14 @@ def unexecuted_cells(nb) -> list[int]:
     ]
 
 
+_NOTEBOOK_LINK_RE = re.compile(r'href="(\d\d_[\w-]+)\.ipynb(#[^"]*)?"')
+
+
+def link_decks(page: str) -> str:
+    """Point links to other course notebooks (``NN_name.ipynb``) at their decks."""
+    return _NOTEBOOK_LINK_RE.sub(lambda m: f'href="{m[1]}.slides.html{m[2] or ""}"', page)
+
+
 def export_notebook(nb_path: Path, out_dir: Path, course_css: str, slides_css: str) -> Path:
     """Write ``out_dir/<name>.slides.html`` for one notebook and return its path."""
     import nbformat
@@ -240,6 +248,7 @@ def export_notebook(nb_path: Path, out_dir: Path, course_css: str, slides_css: s
     )
     resources = {"metadata": {"name": nb_path.stem}, "course_deck": vars(settings)}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
+    body = link_decks(body)
     out = out_dir / f"{nb_path.stem}.slides.html"
     out.write_text(body, encoding="utf-8")
     return out

@@ -23,10 +23,26 @@ def good_gru(x, h, W_ih, W_hh, b_ih, b_hh):
 
 
 def test_correct_steps_pass(capsys):
-    checks.check_lstm_step(good_lstm)
-    checks.check_gru_step(good_gru)
+    assert checks.check_lstm_step(good_lstm) is True
+    assert checks.check_gru_step(good_gru) is True
     out = capsys.readouterr().out
     assert out.count("✅ Верно") == 2
+
+
+def test_template_is_reported_not_failed(capsys):
+    def template(*args):
+        raise NotImplementedError
+
+    assert checks.check_lstm_step(template) is False
+    assert checks.check_gru_step(template) is False
+    assert capsys.readouterr().out.count("ещё не написана") == 2
+
+
+def test_crash_and_none_are_explained():
+    with pytest.raises(AssertionError, match="упала с ошибкой ZeroDivisionError"):
+        checks.check_gru_step(lambda *a: 1 / 0)
+    with pytest.raises(AssertionError, match="вернула None"):
+        checks.check_gru_step(lambda *a: None)
 
 
 def test_lstm_wrong_gate_order_is_named():

@@ -3,7 +3,9 @@
 The student's function gets torch tensors in torch's layout (gates stacked in ``weight_ih`` /
 ``weight_hh`` in the order i, f, g, o for the LSTM and r, z, n for the GRU) and must return what
 ``nn.LSTMCell`` / ``nn.GRUCell`` return. The check compares it with torch on random sizes in float64
-and prints a Russian verdict; a wrong answer raises ``AssertionError`` with a hint.
+and prints a Russian verdict and returns ``True``; a wrong answer raises ``AssertionError`` with a
+hint. A function that still raises ``NotImplementedError`` (the exercise template) prints a
+reminder and returns ``False``, so that a notebook with unsolved exercises still runs top to bottom.
 """
 
 from __future__ import annotations
@@ -52,7 +54,20 @@ def _randn(gen, *shape):
     return torch.randn(*shape, dtype=torch.float64, generator=gen)
 
 
+def _call(fn, *args):
+    """Run the student's function; ``(False, None)`` means "not written yet"."""
+    try:
+        return True, fn(*[a.clone() for a in args])
+    except NotImplementedError:
+        print("⏳ Функция ещё не написана: замените `raise NotImplementedError` своим кодом.")
+        return False, None
+    except Exception as exc:  # the student's code failed: say why, in the notebook's language
+        raise AssertionError(f"Ваша функция упала с ошибкой {type(exc).__name__}: {exc}") from exc
+
+
 def _as_tensor(value, what: str) -> torch.Tensor:
+    if value is None:
+        raise AssertionError(f"{what}: функция вернула None — не забыли `return`?")
     if not isinstance(value, torch.Tensor):
         raise AssertionError(f"{what} должен быть тензором torch, а получен {type(value).__name__}")
     return value
@@ -62,7 +77,7 @@ def _close(a: torch.Tensor, b: torch.Tensor) -> bool:
     return a.shape == b.shape and bool((a - b).abs().max() <= TOL)
 
 
-def check_lstm_step(lstm_step, n_trials: int = 3, seed: int = 0) -> None:
+def check_lstm_step(lstm_step, n_trials: int = 3, seed: int = 0) -> bool:
     """Check ``lstm_step(x, h, c, W_ih, W_hh, b_ih, b_hh) -> (h_new, c_new)`` against ``nn.LSTMCell``.
 
     Shapes: x (B, I), h and c (B, H), W_ih (4H, I), W_hh (4H, H), b_ih and b_hh (4H,).
@@ -74,7 +89,9 @@ def check_lstm_step(lstm_step, n_trials: int = 3, seed: int = 0) -> None:
         with torch.no_grad():
             h_ref, c_ref = ref(x, (h, c))
             args = (x, h, c, ref.weight_ih, ref.weight_hh, ref.bias_ih, ref.bias_hh)
-            out = lstm_step(*[a.clone() for a in args])
+            ok, out = _call(lstm_step, *args)
+        if not ok:
+            return False
         if not isinstance(out, (tuple, list)) or len(out) != 2:
             raise AssertionError("lstm_step должна вернуть пару (h_new, c_new), как nn.LSTMCell")
         h_new = _as_tensor(out[0], "h_new")
@@ -105,9 +122,10 @@ def check_lstm_step(lstm_step, n_trials: int = 3, seed: int = 0) -> None:
                 "оба смещения b_ih и b_hh прибавлены"
             )
     print(f"✅ Верно: шаг LSTM совпадает с nn.LSTMCell на {n_trials} случайных примерах")
+    return True
 
 
-def check_gru_step(gru_step, n_trials: int = 3, seed: int = 0) -> None:
+def check_gru_step(gru_step, n_trials: int = 3, seed: int = 0) -> bool:
     """Check ``gru_step(x, h, W_ih, W_hh, b_ih, b_hh) -> h_new`` against ``nn.GRUCell``.
 
     Shapes: x (B, I), h (B, H), W_ih (3H, I), W_hh (3H, H), b_ih and b_hh (3H,).
@@ -119,7 +137,9 @@ def check_gru_step(gru_step, n_trials: int = 3, seed: int = 0) -> None:
         with torch.no_grad():
             h_ref = ref(x, h)
             args = (x, h, ref.weight_ih, ref.weight_hh, ref.bias_ih, ref.bias_hh)
-            got = gru_step(*[a.clone() for a in args])
+            ok, got = _call(gru_step, *args)
+        if not ok:
+            return False
         if isinstance(got, (tuple, list)):
             raise AssertionError("gru_step должна вернуть один тензор h_new, как nn.GRUCell")
         got = _as_tensor(got, "h_new")
@@ -154,3 +174,4 @@ def check_gru_step(gru_step, n_trials: int = 3, seed: int = 0) -> None:
             f"h_new не совпадает с nn.GRUCell (макс. расхождение {diff:.3g}) при I={I}, H={H}, B={B}"
         )
     print(f"✅ Верно: шаг GRU совпадает с nn.GRUCell на {n_trials} случайных примерах")
+    return True

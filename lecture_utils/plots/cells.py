@@ -314,3 +314,33 @@ def variant_bars(runs: Sequence, title: str = "Варианты: точност�
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def unit_traces(
+    panels: Sequence[tuple[str, Mapping[str, Sequence[float]]]],
+    ylabel: str = "значение",
+    colors: Mapping[str, str] | None = None,
+    title: str | None = None,
+):
+    """Side-by-side panels of one neuron's value over the steps of several sequences.
+
+    ``panels`` is a list of ``(panel title, {sequence label: values (T,)})``; the x axis is the step
+    (0 is the first input). ``colors`` maps a label to a colour (default: matplotlib's cycle).
+    """
+    if not panels:
+        raise ValueError("unit_traces needs at least one panel")
+    fig, axes = plt.subplots(1, len(panels), figsize=(11, 4.5), squeeze=False)
+    for ax, (panel_title, series) in zip(axes[0], panels, strict=True):
+        for label, values in series.items():
+            v = np.asarray(_to_numpy(values), dtype=float)
+            color = colors.get(label) if colors else None
+            ax.plot(np.arange(len(v)), v, marker="o", ms=3, lw=1.5, label=label, color=color)
+        ax.set_title(panel_title, fontsize=11)
+        ax.set_xlabel("шаг (номер символа)")
+        ax.set_ylabel(ylabel)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

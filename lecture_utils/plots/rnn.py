@@ -174,10 +174,13 @@ def loss_curves(
     return fig
 
 
-def step_contributions(norms: Mapping[str, Sequence[float]], title=None, figsize=(9, 4.5)):
+def step_contributions(
+    norms: Mapping[str, Sequence[float]], title=None, distance: bool = False, figsize=(9, 4.5)
+):
     """Norm of each time step's term of dL/dW, one line per named case, log scale.
 
     ``norms[label][t]`` is ``||da_t s_{t-1}^T||`` (from ``scratch.step_contributions``), t = 1..T.
+    With ``distance=True`` the x axis is the distance ``T - t`` from the last step instead of t.
     Introduced in 02_bptt.
     """
     if not norms:
@@ -185,11 +188,12 @@ def step_contributions(norms: Mapping[str, Sequence[float]], title=None, figsize
     fig, ax = plt.subplots(figsize=figsize)
     for label, values in norms.items():
         values = np.asarray(values, dtype=float)
-        ax.semilogy(
-            np.arange(1, values.size + 1), np.maximum(values, 1e-300), marker="o", ms=3, label=label
-        )
-    ax.set_xlabel("шаг времени t")
-    ax.set_ylabel(r"$\|\partial a_t\, s_{t-1}^\top\|$ (вклад шага в dL/dW)")
+        steps = np.arange(1, values.size + 1)
+        x = values.size - steps if distance else steps
+        # an exact zero (e.g. the first step when s_0 = 0) has no place on a log axis: leave a gap
+        ax.semilogy(x, np.where(values > 0, values, np.nan), marker="o", ms=3, label=label)
+    ax.set_xlabel("расстояние от последнего шага, T − t" if distance else "шаг времени t")
+    ax.set_ylabel(r"$\|\partial L/\partial a_t\; s_{t-1}^\top\|$")
     ax.set_title(title or "Сколько каждый шаг времени добавляет к градиенту по W")
     ax.grid(alpha=0.3, which="both")
     ax.legend()
@@ -223,9 +227,9 @@ def truncation_error(
     """How far the truncated-BPTT gradient is from the full one, against the window length k."""
     fig, ax = plt.subplots(figsize=figsize)
     for label, values in errors.items():
-        ax.semilogy(
-            windows, np.maximum(np.asarray(values, dtype=float), 1e-17), marker="o", label=label
-        )
+        values = np.asarray(values, dtype=float)
+        # no truncation (k >= T) gives exactly zero, which a log axis cannot show: leave it out
+        ax.semilogy(windows, np.where(values > 0, values, np.nan), marker="o", label=label)
     ax.set_xlabel("длина окна k (шагов назад, через которые идёт градиент)")
     ax.set_ylabel(r"$\|g_k - g\| / \|g\|$")
     ax.set_title("Усечённый BPTT: отличие от полного градиента")

@@ -478,13 +478,14 @@ class ClassificationData:
 
 
 def make_gender_data(
-    pairs: list[tuple[str, str]], val_fraction: float = 0.2, seed: int = 0
+    pairs: list[tuple[str, str]], val_fraction: float = 0.2, seed: int = 0, reverse: bool = False
 ) -> ClassificationData:
     """Name -> gender data from ``(name, "f"|"m")`` pairs (``data.load_names_with_gender()``).
 
     Names are split at random (seeded) into train and validation, encoded letter by letter with a
     vocabulary whose id 0 is ``<pad>``, and padded; the real lengths are kept for packing.
-    Class 0 is female, class 1 male (see ``GENDERS``).
+    Class 0 is female, class 1 male (see ``GENDERS``). ``reverse=True`` spells every name backwards
+    (a unidirectional network then reads it from its last letter to its first; same split).
     """
     from lecture_utils.data import Vocab, pad_sequences, train_val_split
 
@@ -497,7 +498,9 @@ def make_gender_data(
     train, val = train_val_split(list(pairs), val_fraction=val_fraction, seed=seed)
 
     def encode(items):
-        x, lengths = pad_sequences([vocab.encode(n) for n, _ in items], vocab.pad)
+        x, lengths = pad_sequences(
+            [vocab.encode(n[::-1] if reverse else n) for n, _ in items], vocab.pad
+        )
         y = torch.tensor([GENDERS.index(g) for _, g in items], dtype=torch.long)
         return x, torch.as_tensor(lengths), y
 
@@ -515,7 +518,8 @@ def make_gender_data(
 class TrainResult:
     """What :func:`train_model` measured."""
 
-    train_loss: list[float]  # mean training loss per epoch
+    train_loss: list[float]  # mean training loss per epoch (cross-entropy, nats)
+    val_loss: list[float]  # validation loss after each epoch (nats per scored position)
     val_accuracy: list[float]  # validation accuracy after each epoch
     seconds: float  # wall-clock training time
     params: int  # trainable parameters of the model
@@ -580,14 +584,15 @@ def train_model(
 
     Shapes: ``x_*`` (N, T) long; ``y_*`` (N, T) for a tagger or (N,) for a classifier;
     ``len_*`` (N,) real lengths when the sequences are padded (then they are packed).
-    Returns the per-epoch training loss and validation accuracy, the time and the parameter count.
+    Returns the per-epoch training loss, validation loss and accuracy, the time and the parameter
+    count. The time includes the validation passes.
     """
     if epochs < 1:
         raise ValueError("epochs must be at least 1")
     gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     loss_fn = nn.CrossEntropyLoss()
-    losses, accs = [], []
+    losses, val_losses, accs = [], [], []
     start = time.perf_counter()
     for _ in range(epochs):
         model.train()
@@ -605,8 +610,28 @@ def train_model(
             total += loss.item() * len(idx)
             count += len(idx)
         losses.append(total / count)
+        val_losses.append(evaluate_loss(model, x_val, y_val, len_val))
         accs.append(evaluate_model(model, x_val, y_val, len_val)["accuracy"])
-    return TrainResult(losses, accs, time.perf_counter() - start, count_params(model))
+    return TrainResult(losses, val_losses, accs, time.perf_counter() - start, count_params(model))
+
+
+@torch.no_grad()
+def evaluate_loss(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, lengths=None, batch_size: int = 512
+) -> float:
+    """Mean cross-entropy (nats) per scored position (tagger) or per sequence (classifier)."""
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0
+    for i in range(0, len(x), batch_size):
+        lens = None if lengths is None else lengths[i : i + batch_size]
+        logits, target = _logits_and_targets(
+            model, x[i : i + batch_size], y[i : i + batch_size], lens
+        )
+        total += nn.functional.cross_entropy(logits, target, reduction="sum").item()
+        count += len(target)
+    model.train(was_training)
+    return total / count
 
 
 def evaluate_model(
@@ -656,3 +681,33 @@ def next_token_windows(
         raise ValueError(f"need more than {seq_len} tokens")
     data = torch.tensor(ids[: n * seq_len + 1], dtype=torch.long)
     return data[:-1].view(n, seq_len), data[1:].view(n, seq_len)
+
+
+def continue_text(
+    model: RNNTagger, vocab, prefix: str, n_chars: int = 40, temperature: float = 0.0, seed: int = 0
+) -> str:
+    """Generate with a tagger trained as a next-character model (uni- or bidirectional).
+
+    Each step re-reads the whole text so far and takes the prediction at its LAST position (a
+    bidirectional model cannot carry its state forward: its backward half would have to be
+    recomputed from the new end anyway). ``temperature=0`` is greedy; otherwise sample from
+    softmax(logits / temperature) with a seeded generator. Returns ``prefix`` + continuation.
+    """
+    if n_chars < 0:
+        raise ValueError("n_chars must be >= 0")
+    gen = torch.Generator().manual_seed(seed)
+    ids = vocab.encode(prefix)
+    if not ids:
+        raise ValueError("the prefix must hold at least one character")
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        for _ in range(n_chars):
+            logits = model(torch.tensor([ids]))[0, -1]  # (V,) prediction after the last character
+            if temperature <= 0:
+                ids.append(int(logits.argmax()))
+            else:
+                probs = torch.softmax(logits / temperature, dim=-1)
+                ids.append(int(torch.multinomial(probs, 1, generator=gen)))
+    model.train(was_training)
+    return vocab.decode(ids)

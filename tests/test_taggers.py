@@ -224,6 +224,9 @@ def test_make_gender_data():
     assert d.x_train.shape[1] == int(d.len_train.max())
     name = d.vocab.decode(d.x_val[0, : d.len_val[0]].tolist())
     assert name == d.items_val[0]
+    back = tg.make_gender_data(pairs, val_fraction=0.25, seed=0, reverse=True)
+    assert back.vocab.decode(back.x_val[0, : back.len_val[0]].tolist()) == d.items_val[0][::-1]
+    assert torch.equal(back.y_val, d.y_val)
     with pytest.raises(ValueError, match="unknown gender"):
         tg.make_gender_data([("анна", "x"), ("иван", "m")])
 

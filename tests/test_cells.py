@@ -389,3 +389,50 @@ def test_cell_sequence_classifier_learns_a_short_recall_task(one_thread):
     assert acc > 0.9
     with pytest.raises(ValueError, match="token ids"):
         model(torch.full((2, 5), n_in))
+
+
+# ----------------------------------------------------------------------------- figures of notebook 06
+def test_figures_are_returned_and_bad_input_is_rejected():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from lecture_utils.cells import MemoryRun
+    from lecture_utils.plots import cells as cell_plots
+
+    torch.manual_seed(0)
+    cell = LSTMCellScratch(3, 4)
+    _, _, gates = unroll(cell, torch.randn(5, 1, 3), return_gates=True)
+    gates = {k: v[:, 0] for k, v in gates.items()}  # (T, H)
+    runs = [MemoryRun("a", 10, [2.0] * 30, 0.5, 1.0), MemoryRun("b", 20, [1.0] * 30, 1.0, 2.0, 5)]
+    figures = [
+        cell_plots.lstm_diagram(),
+        cell_plots.gru_diagram(),
+        cell_plots.gate_heatmaps(gates, list("abcde"), units=[3, 0]),
+        cell_plots.gradient_distance_plot({"x": torch.rand(6)}),
+        cell_plots.loss_curves(runs, "t", chance=2.08),
+        cell_plots.variant_bars(runs),
+        cell_plots.unit_traces([("p", {"s": [0.0, 1.0, 2.0]})], colors={"s": "red"}),
+    ]
+    for fig in figures:
+        assert isinstance(fig, matplotlib.figure.Figure) and fig.axes
+        plt.close(fig)
+    heat = cell_plots.gate_heatmaps(gates, list("abcde"), names=("f", "c"), units=[3, 0])
+    assert heat.axes[0].images[0].get_array().shape == (2, 5)  # (units, T)
+    plt.close(heat)
+    with pytest.raises(ValueError, match="5 time steps"):
+        cell_plots.gate_heatmaps(gates, list("abc"))
+    with pytest.raises(KeyError, match="r"):
+        cell_plots.gate_heatmaps(gates, list("abcde"), names=("r",))
+    with pytest.raises(ValueError, match="at least one panel"):
+        cell_plots.unit_traces([])
+
+
+def test_memory_experiment_records_a_run_and_gradient_by_distance_shape(one_thread):
+    run = cells.memory_experiment(lambda n: GRUCellScratch(n, 8), "GRU", delay=2, steps=25)
+    assert run.name == "GRU" and len(run.loss) == 25 and 0 <= run.accuracy <= 1
+    assert run.n_params == count_parameters(GRUCellScratch(10, 8)) + 8 * 8 + 8
+    assert run.seconds > 0
+    g = cells.gradient_by_distance(LSTMCellScratch(3, 4), torch.randn(7, 2, 3))
+    assert g.shape == (7,) and (g >= 0).all()

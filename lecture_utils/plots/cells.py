@@ -299,7 +299,7 @@ def variant_bars(runs: Sequence, title: str = "Варианты: точност�
     panels = [
         ([r.accuracy for r in runs], "точность на отложенных", "{:.0%}"),
         ([r.seconds for r in runs], "время обучения, с", "{:.1f}"),
-        ([r.n_params for r in runs], "параметров", "{:d}"),
+        ([r.n_params for r in runs], "параметров (ячейка + выходной слой)", "{:d}"),
     ]
     for ax, (values, label, fmt) in zip(axes, panels, strict=True):
         ax.barh(y, values, color="#7fb3d5", edgecolor="#333333")

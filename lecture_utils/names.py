@@ -284,6 +284,31 @@ class NameBatches:
             yield encode_names(order[i : i + self.batch_size], self.vocab, self.unscored)
 
 
+class AveragedLM(nn.Module):
+    """Several trained language models used as one: the next-token probabilities are averaged.
+
+    ``forward(x (B, T), state=None) -> (log_probs (B, T, V), state)`` where ``state`` is the tuple
+    of the members' states. Log-probabilities are valid logits, so ``train.evaluate``,
+    ``train.lm_loss`` and ``sampling.generate`` work unchanged (the loss is the NLL of the average).
+    """
+
+    def __init__(self, models: Sequence[nn.Module]):
+        super().__init__()
+        if not models:
+            raise ValueError("AveragedLM needs at least one model")
+        self.members = nn.ModuleList(models)
+
+    def forward(self, x: torch.Tensor, state=None):
+        states = state if state is not None else (None,) * len(self.members)
+        log_probs, new_states = [], []
+        for model, s in zip(self.members, states, strict=True):
+            logits, s = model(x, s)
+            log_probs.append(torch.log_softmax(logits, dim=-1))
+            new_states.append(s)
+        stacked = torch.stack(log_probs)  # (M, B, T, V)
+        return torch.logsumexp(stacked, dim=0) - math.log(len(self.members)), tuple(new_states)
+
+
 def mark_gender(pairs: Sequence[tuple[str, str]]) -> list[str]:
     """``[("анна", "f")]`` -> ``["♀анна"]``: the mark is the first character the model reads."""
     return [GENDER_MARKS[g] + n for n, g in pairs]
@@ -337,6 +362,28 @@ def generate_rerun(
             break
         new.append(token)
     return prefix + vocab.decode(new)
+
+
+@torch.no_grad()
+def generation_cost(model, n_tokens: int, rerun: bool, repeats: int = 3) -> float:
+    """Seconds (best of ``repeats``) to run ``n_tokens`` generation steps with a fixed input token:
+    one step with the carried state each time (``rerun=False``), or the whole sequence so far
+    each time (``rerun=True``, the lecture's way). Sampling is left out: only the model's cost."""
+    import time
+
+    model.eval()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        if rerun:
+            for t in range(1, n_tokens + 1):
+                model(torch.zeros(1, t, dtype=torch.long))
+        else:
+            state = None
+            for _ in range(n_tokens):
+                _, state = model(torch.zeros(1, 1, dtype=torch.long), state)
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 @dataclass

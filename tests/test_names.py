@@ -181,3 +181,22 @@ def test_sample_names_and_stats():
     assert stats.length_counts == {2: 1, 3: 1, 4: 2}
     with pytest.raises(ValueError):
         N.sample_stats([], ["анна"])
+
+
+def test_averaged_lm_averages_probabilities():
+    vocab = N.names_vocab(NAMES)
+    torch.manual_seed(0)
+    members = [CharRNN(len(vocab), 8, cell=c, embed_size=4) for c in ("gru", "lstm")]
+    avg = N.AveragedLM(members)
+    x, y = N.encode_names(NAMES, vocab, unscored=1)
+    log_p, state = avg(x)
+    expected = (torch.softmax(members[0](x)[0], -1) + torch.softmax(members[1](x)[0], -1)) / 2
+    torch.testing.assert_close(log_p.exp(), expected)
+    assert len(state) == 2 and isinstance(state[1], tuple)  # the LSTM member keeps (h, c)
+    # works with the shared machinery: evaluate and the stateful generate
+    from lecture_utils.train import evaluate
+
+    assert evaluate(avg, [(x, y)]) > 0
+    assert N.generate_rerun(avg, vocab, "а", 8, seed=1) == generate(avg, vocab, "а", 8, seed=1)
+    with pytest.raises(ValueError):
+        N.AveragedLM([])

@@ -1,19 +1,24 @@
 """LSTM variants and the forget-gate bias on the delayed-recall task (notebook 06), several seeds.
 
-Run:  python benchmarks/lstm_variants.py [--seeds 3] [--steps 400] [--delay 20]
-Prints Markdown tables for benchmarks/RESULTS.md. Times are side by side in one process, one thread
-(tiny matrices: more threads only add contention); compare them as ratios to the plain LSTM.
+Run:  python benchmarks/lstm_variants.py [--seeds 3] [--steps 400] [--delay 20] [--only timing]
+Prints Markdown tables for benchmarks/RESULTS.md. Training runs one after another, so their seconds
+move with the machine's load; the timing table interleaves the models round by round (same
+conditions) and reports the median time of one training step, as a ratio to the plain LSTM.
+All in one process, one thread (tiny matrices: more threads only add contention).
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import time
 
 import torch
+import torch.nn.functional as F
 
 from lecture_utils.cells import (
     LSTM_VARIANTS,
+    CellSequenceClassifier,
     GRUCellScratch,
     LSTMCellScratch,
     RNNCellScratch,
@@ -53,13 +58,47 @@ def summarise(runs, base_seconds=None):
     )
 
 
+def step_timing(delay: int, rounds: int = 7, reps: int = 5) -> None:
+    """Median seconds of one training step (forward + backward + Adam), models interleaved."""
+    from lecture_utils.tasks import SequenceClassifier, delayed_recall, recall_vocab_size
+
+    n_in = recall_vocab_size(8)
+    x, y = delayed_recall(64, delay, 8, seed=0)  # one batch of 64 sequences, T = delay + 2
+    models = {
+        name: CellSequenceClassifier(variant_factory(name, 1.0)(n_in), 8)
+        for name in [*LSTM_VARIANTS, "GRU", "RNN"]
+    }
+    models["nn.LSTM (torch, fused)"] = SequenceClassifier(n_in, HIDDEN, 8, cell="lstm")
+    opts = {k: torch.optim.Adam(m.parameters(), lr=1e-3) for k, m in models.items()}
+    times = {k: [] for k in models}
+    for _ in range(rounds):
+        for name, model in models.items():
+            start = time.perf_counter()
+            for _ in range(reps):
+                loss = F.cross_entropy(model(x), y)
+                opts[name].zero_grad()
+                loss.backward()
+                opts[name].step()
+            times[name].append((time.perf_counter() - start) / reps)
+    base = statistics.median(times["LSTM"])
+    print(f"### One training step, B=64, T={delay + 2}, H={HIDDEN} (median of {rounds} rounds)\n")
+    print("| model | ms / step | time vs scratch LSTM |\n|---|---|---|")
+    for name, t in times.items():
+        print(f"| {name} | {1000 * statistics.median(t):.1f} | {statistics.median(t) / base:.2f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=400)
     parser.add_argument("--delay", type=int, default=20)
+    parser.add_argument("--only", choices=["timing"], default=None)
     args = parser.parse_args()
     torch.set_num_threads(1)
+    step_timing(args.delay)
+    if args.only == "timing":
+        return
+    print()
     seeds = range(args.seeds)
     common = dict(delay=args.delay, steps=args.steps)
     head = (

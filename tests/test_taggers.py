@@ -307,3 +307,47 @@ def test_next_token_windows():
     x, y = tg.next_token_windows(list(range(20)), seq_len=4, limit=3)
     assert x.shape == y.shape == (3, 4)
     assert torch.equal(y, x + 1)
+
+
+def test_evaluate_loss_and_continue_text():
+    from lecture_utils.data import Vocab
+
+    vocab = Vocab.from_text("абв ")
+    torch.manual_seed(6)
+    model = tg.RNNTagger(
+        tg.TaggerConfig(vocab_size=len(vocab), num_classes=len(vocab), hidden_size=8)
+    )
+    x = torch.randint(0, len(vocab), (5, 7))
+    loss = tg.evaluate_loss(model, x, x)
+    # an untrained model is close to uniform: loss near log(V)
+    assert abs(loss - torch.log(torch.tensor(float(len(vocab)))).item()) < 0.5
+    greedy = tg.continue_text(model, vocab, "аб", n_chars=6)
+    assert greedy.startswith("аб") and len(greedy) == 8
+    assert greedy == tg.continue_text(model, vocab, "аб", n_chars=6)
+    sampled = tg.continue_text(model, vocab, "аб", n_chars=6, temperature=1.0, seed=3)
+    assert sampled == tg.continue_text(model, vocab, "аб", n_chars=6, temperature=1.0, seed=3)
+    with pytest.raises(ValueError, match="prefix"):
+        tg.continue_text(model, vocab, "", n_chars=3)
+
+
+def test_plots_return_figures():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from lecture_utils.plots import deep
+
+    result = tg.TrainResult([1.0, 0.5], [1.1, 0.9], [0.6, 0.7], seconds=1.5, params=10)
+    figs = [
+        deep.architectures(steps=3, layers=2),
+        deep.curves_and_time({"a": result, "b": result}),
+        deep.layer_states([torch.zeros(5, 3), torch.ones(5, 3)], "абвгд", rates=[0.1, 0.2]),
+        deep.accuracy_bars({"→": [0.9, 0.92], "↔ двунаправленная": [0.95]}, chance=0.5),
+        deep.boundary_probabilities("абв", [0, 0, 1], {"→": [0.1, 0.2, 0.6]}),
+        deep.influence("абвг", 1, {"→": [1.0, 0.5, 0.0, 0.0], "↔": [0.2, 0.5, 1.0, 0.1]}),
+    ]
+    for fig in figs:
+        assert isinstance(fig, matplotlib.figure.Figure)
+        assert all(ax.get_title() or not ax.axison for ax in fig.axes[:1])
+        plt.close(fig)

@@ -723,3 +723,51 @@ def generate_words(
     out = generate(_BanTokens(model, banned), vocab, " ".join(tokens), max_len=max_len, **options)
     words = out.split(" ")
     return detokenize(words) if tokenizer == "course" else " ".join(words)
+
+
+def layer_costs(
+    targets: torch.Tensor,
+    vocab_size: int,
+    embed_size: int = 64,
+    hidden_size: int = 64,
+    cutoffs: Sequence[int] = (1000, 5000, 20000),
+    repeats: int = 5,
+) -> dict[str, float]:
+    """Milliseconds per forward+backward of each part of a word model on one batch (notebook 07).
+
+    ``targets`` (B, T): real word ids (their frequencies decide how often the adaptive softmax
+    must open its tail clusters). Measures the LSTM, the lecture's ``Linear(H, V)`` + softmax
+    cross-entropy, and ``nn.AdaptiveLogSoftmaxWithLoss`` with ``cutoffs``; the parts are timed
+    in turn, ``repeats`` times each, and the median is returned (less sensitive to load).
+    """
+    if targets.dim() != 2:
+        raise ValueError(f"targets must be (B, T), got shape {tuple(targets.shape)}")
+    b, t = targets.shape
+    lstm = nn.LSTM(embed_size, hidden_size, batch_first=True)
+    dense = nn.Linear(hidden_size, vocab_size)
+    adaptive = nn.AdaptiveLogSoftmaxWithLoss(hidden_size, vocab_size, list(cutoffs), div_value=4.0)
+    x = torch.randn(b, t, embed_size)
+    h = torch.randn(b * t, hidden_size, requires_grad=True)
+    y = targets.reshape(-1)
+
+    def run_lstm():
+        lstm(x)[0].sum().backward()
+
+    def run_full():
+        F.cross_entropy(dense(h), y).backward()
+
+    def run_adaptive():
+        adaptive(h, y).loss.backward()
+
+    parts = {
+        f"LSTM ({b}×{t})": run_lstm,
+        f"Linear + softmax на {vocab_size} слов": run_full,
+        "адаптивный softmax": run_adaptive,
+    }
+    times: dict[str, list[float]] = {name: [] for name in parts}
+    for _ in range(repeats + 1):  # the first round warms up and is dropped
+        for name, fn in parts.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: 1000 * float(np.median(ts[1:])) for name, ts in times.items()}

@@ -326,3 +326,11 @@ def test_plots_return_figures_with_labels():
     with pytest.raises(ValueError):
         ptx.plot_word_frequencies({})
     plt.close("all")
+
+
+def test_layer_costs_measures_three_parts():
+    targets = torch.randint(0, 300, (2, 4))
+    costs = tx.layer_costs(targets, vocab_size=300, cutoffs=(50, 100), repeats=2)
+    assert len(costs) == 3 and all(v > 0 for v in costs.values())
+    with pytest.raises(ValueError, match="targets"):
+        tx.layer_costs(targets.flatten(), vocab_size=300)

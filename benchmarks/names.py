@@ -21,7 +21,6 @@ from lecture_utils import names as N
 from lecture_utils.config import set_seed
 from lecture_utils.data import load_names, train_val_split
 from lecture_utils.models import CharRNN
-from lecture_utils.sampling import generate
 from lecture_utils.train import evaluate, fit
 
 VAL_FRACTION = 0.2  # 64 of the 320 female names are held out
@@ -134,18 +133,29 @@ def main() -> None:
     marked_val = N.mark_gender([(n, "f") for n in val])
     gvocab = N.names_vocab(marked_train + marked_val + N.mark_gender([(n, "m") for n in male]))
     gval_batch = N.encode_names(marked_val, gvocab, unscored=2)
-    gender, gtimes = [], []
-    for seed in seeds:
+    gender, gtimes, gmodels = [], [], []
+    for seed in range(max(n_ensemble, len(seeds))):
         start = time.perf_counter()
-        _, history = train_improved(marked_train, gvocab, gval_batch, epochs, seed)
+        gmodel, history = train_improved(marked_train, gvocab, gval_batch, epochs, seed)
         gtimes.append(time.perf_counter() - start)
-        gender.append(history.best_val_loss)
+        gmodels.append(gmodel)
+        if seed in seeds:
+            gender.append(history.best_val_loss)
     rows.append(
         (
             "GRU, female + male names with a gender mark",
             statistics.mean(gender),
             gender,
             statistics.mean(gtimes),
+        )
+    )
+    gensemble = evaluate(N.AveragedLM(gmodels[:n_ensemble]), [gval_batch])
+    rows.append(
+        (
+            f"average of {n_ensemble} such gender-marked GRUs",
+            gensemble,
+            None,
+            sum(gtimes[:n_ensemble]),
         )
     )
 
@@ -182,18 +192,10 @@ def main() -> None:
     # speed: 100 names of up to 20 characters, stateful vs re-running the prefix (same names)
     n_names, max_len = 100, 20
     model = models[0]
-    timings = {}
-    outputs = {}
-    for label, fn in [("stateful", generate), ("re-run", N.generate_rerun)] * 2:  # twice: warm-up
-        start = time.perf_counter()
-        outputs[label] = [
-            fn(model, vocab, "", max_len, temperature=1.0, seed=i) for i in range(n_names)
-        ]
-        timings[label] = time.perf_counter() - start
-    assert outputs["stateful"] == outputs["re-run"], (
-        "the two generators must produce the same names"
-    )
-    chars = sum(map(len, outputs["stateful"]))
+    speed = N.compare_generation_speed(model, vocab, n_names, max_len, rounds=5)
+    assert speed["same"], "the two generators must produce the same names"
+    timings = {"stateful": speed["stateful"], "re-run": speed["rerun"]}
+    chars = speed["chars"]
     print(
         f"\nspeed, {n_names} names up to {max_len} chars (T=1.0, {chars} chars in all, identical "
         f"outputs): stateful {timings['stateful']:.3f} s, re-run {timings['re-run']:.3f} s, "

@@ -386,6 +386,31 @@ def generation_cost(model, n_tokens: int, rerun: bool, repeats: int = 3) -> floa
     return best
 
 
+def compare_generation_speed(
+    model, vocab: Vocab, n_names: int = 100, max_len: int = 20, rounds: int = 5
+):
+    """Time ``n_names`` names (seeds 0..n-1) from ``sampling.generate`` (state carried) and from
+    :func:`generate_rerun` (prefix re-run), alternating the two ``rounds`` times so that other work
+    on the machine disturbs both alike. Returns ``{"stateful": s, "rerun": s, "same": bool,
+    "chars": int}`` with the best time of each (seconds) and whether the names were identical."""
+    import time
+
+    from .sampling import generate
+
+    best = {"stateful": float("inf"), "rerun": float("inf")}
+    names = {}
+    for _ in range(rounds):
+        for key, fn in (("stateful", generate), ("rerun", generate_rerun)):
+            start = time.perf_counter()
+            names[key] = [fn(model, vocab, "", max_len, seed=i) for i in range(n_names)]
+            best[key] = min(best[key], time.perf_counter() - start)
+    return {
+        **best,
+        "same": names["stateful"] == names["rerun"],
+        "chars": sum(map(len, names["stateful"])),
+    }
+
+
 @dataclass
 class SampleStats:
     """How generated names compare with the training names."""

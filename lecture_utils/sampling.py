@@ -139,6 +139,7 @@ def generate(
     ]
     eos = getattr(vocab, "eos", None)
     device = next(model.parameters()).device
+    ban = None  # (V,) 0 for allowed tokens, -inf for <pad> and <bos>; built at the first step
     was_training = model.training
     model.eval()
     new_ids: list[int] = []
@@ -147,8 +148,10 @@ def generate(
         last = logits[0, -1]  # (V,)
         while len(new_ids) < max_len:
             if banned:
-                last = last.clone()
-                last[banned] = float("-inf")
+                if ban is None:
+                    ban = torch.zeros_like(last)
+                    ban[banned] = float("-inf")
+                last = last + ban
             token = _sample(next_token_probs(last, temperature, top_k, top_p), generator)
             if token == eos:
                 break

@@ -200,3 +200,14 @@ def test_averaged_lm_averages_probabilities():
     assert N.generate_rerun(avg, vocab, "а", 8, seed=1) == generate(avg, vocab, "а", 8, seed=1)
     with pytest.raises(ValueError):
         N.AveragedLM([])
+
+
+def test_compare_generation_speed_and_cost():
+    vocab = N.names_vocab(NAMES)
+    torch.manual_seed(0)
+    model = CharRNN(len(vocab), 8)
+    result = N.compare_generation_speed(model, vocab, n_names=3, max_len=5, rounds=2)
+    assert result["same"] and result["stateful"] > 0 and result["rerun"] > 0
+    assert 0 < result["chars"] <= 15
+    assert N.generation_cost(model, 4, rerun=True, repeats=1) > 0
+    assert N.generation_cost(model, 4, rerun=False, repeats=1) > 0

@@ -521,8 +521,9 @@ class TrainResult:
     train_loss: list[float]  # mean training loss per epoch (cross-entropy, nats)
     val_loss: list[float]  # validation loss after each epoch (nats per scored position)
     val_accuracy: list[float]  # validation accuracy after each epoch
-    seconds: float  # wall-clock training time
+    seconds: float  # wall-clock training time (inflated when other programs share the CPU)
     params: int  # trainable parameters of the model
+    cpu_seconds: float = 0.0  # CPU time of this process: steadier on a busy machine
 
 
 def _logits_and_targets(model, x, y, lengths):
@@ -593,7 +594,7 @@ def train_model(
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     loss_fn = nn.CrossEntropyLoss()
     losses, val_losses, accs = [], [], []
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     for _ in range(epochs):
         model.train()
         order = torch.randperm(len(x_train), generator=gen)
@@ -612,7 +613,14 @@ def train_model(
         losses.append(total / count)
         val_losses.append(evaluate_loss(model, x_val, y_val, len_val))
         accs.append(evaluate_model(model, x_val, y_val, len_val)["accuracy"])
-    return TrainResult(losses, val_losses, accs, time.perf_counter() - start, count_params(model))
+    return TrainResult(
+        losses,
+        val_losses,
+        accs,
+        time.perf_counter() - start,
+        count_params(model),
+        time.process_time() - cpu_start,
+    )
 
 
 @torch.no_grad()

@@ -28,7 +28,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -200,6 +200,25 @@ def bits_per_char(nats_per_token: float, n_tokens: int, n_chars: int) -> float:
     if n_tokens < 1 or n_chars < 1:
         raise ValueError("n_tokens and n_chars must be positive")
     return nats_per_token * n_tokens / n_chars / math.log(2)
+
+
+def unk_spelling_bits(train_words: Sequence[str], words: Sequence[str]) -> float:
+    """Bits needed to spell ``words`` letter by letter (the words a capped vocabulary calls <unk>).
+
+    A character unigram model with an end-of-word symbol is fitted on ``train_words`` (add-one
+    smoothing, one extra slot for unseen characters). Adding these bits to a word model's loss
+    charges it for the rare words it only predicts as ``<unk>``, so its bits per character become
+    comparable with a character model's (notebook 07).
+    """
+    counts = Counter("".join(train_words))
+    n_end = len(train_words)  # one end-of-word symbol per word
+    total = sum(counts.values()) + n_end + len(counts) + 2  # add-one: every char, end, unseen
+    bits = 0.0
+    for word in words:
+        for ch in word:
+            bits -= math.log2((counts.get(ch, 0) + 1) / total)
+        bits -= math.log2((n_end + 1) / total)
+    return bits
 
 
 # --------------------------------------------------------------------------------------------
@@ -611,15 +630,6 @@ def gradient_connectivity(model: CharRNN, vocab: Vocab, text: str) -> np.ndarray
         model.train(was_training)
     norms = inputs.grad[0].norm(dim=-1).numpy()  # (T,)
     return norms / (norms.max() + 1e-12)
-
-
-@dataclass
-class Sample:
-    """A generated text and how it was sampled (for side-by-side tables)."""
-
-    strategy: str  # e.g. "greedy", "T=0.8"
-    text: str  # the prompt and its continuation
-    options: dict = field(default_factory=dict)  # the generate() keyword arguments
 
 
 # --------------------------------------------------------------------------------------------

@@ -334,3 +334,11 @@ def test_layer_costs_measures_three_parts():
     assert len(costs) == 3 and all(v > 0 for v in costs.values())
     with pytest.raises(ValueError, match="targets"):
         tx.layer_costs(targets.flatten(), vocab_size=300)
+
+
+def test_unk_spelling_bits():
+    # two equally frequent letters + end: each costs log2(total / (count + 1))
+    train = ["ab", "ab"]  # counts a=2, b=2, end=2; total = 4 + 2 + 2 + 2 = 10
+    assert tx.unk_spelling_bits(train, ["ab"]) == pytest.approx(3 * math.log2(10 / 3))
+    assert tx.unk_spelling_bits(train, ["z"]) == pytest.approx(math.log2(10) + math.log2(10 / 3))
+    assert tx.unk_spelling_bits(train, []) == 0.0

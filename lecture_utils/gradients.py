@@ -495,3 +495,62 @@ def forget_bias_flow(
     cell = nn.LSTMCell(input_size, hidden_size)
     set_lstm_forget_bias(cell, forget_bias)
     return lstm_cell_flow(cell, random_sequences(steps, batch, input_size, seed))
+
+
+# ---------------------------------------------------------------------------------------------
+# Vanishing gradients in training: a plain RNN against an LSTM on the adding problem
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class MemoryConfig:
+    """Training settings shared by every model and length in :func:`compare_on_adding`."""
+
+    hidden_size: int = 32  # H
+    steps: int = 500  # Adam steps per model and length
+    batch_size: int = 64  # B
+    lr: float = 2e-2  # Adam learning rate
+    clip: float = 1.0  # clip_grad_norm_ threshold (so explosion is not what we measure)
+    forget_bias: float = 1.0  # LSTM b_f at initialisation
+    n_train: int = 2000  # training sequences per length
+    n_test: int = 500  # fresh test sequences per length
+    seed: int = 0  # seeds data, initialisation and batches
+
+
+def compare_on_adding(
+    lengths: Iterable[int], cells: Iterable[str] = ("rnn", "lstm"), cfg: MemoryConfig | None = None
+) -> dict[str, list[float]]:
+    """Train each cell type on the adding problem of every length; return test MSE per cell.
+
+    The baseline without memory (always answer 1) has MSE ≈ 1/6 ≈ 0.167.
+    """
+    from lecture_utils.tasks import evaluate_mse, train_sequence_model
+
+    cfg = cfg if cfg is not None else MemoryConfig()
+    lengths = list(lengths)
+    scores: dict[str, list[float]] = {}
+    for cell in cells:
+        scores[cell] = []
+        for T in lengths:
+            x, y = adding_problem(cfg.n_train, T, seed=cfg.seed)
+            x_test, y_test = adding_problem(cfg.n_test, T, seed=cfg.seed + 1)
+            torch.manual_seed(cfg.seed)
+            model = SequenceClassifier(
+                2,
+                cfg.hidden_size,
+                1,
+                cell=cell,
+                forget_bias=cfg.forget_bias if cell == "lstm" else None,
+            )
+            train_sequence_model(
+                model,
+                x,
+                y,
+                steps=cfg.steps,
+                batch_size=cfg.batch_size,
+                lr=cfg.lr,
+                clip=cfg.clip,
+                seed=cfg.seed,
+            )
+            scores[cell].append(evaluate_mse(model, x_test, y_test))
+    return scores

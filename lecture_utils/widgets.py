@@ -7,8 +7,10 @@ drive the demo by setting slider values (observers run without a kernel) and ins
 
 from __future__ import annotations
 
+import base64
+import io
+
 import ipywidgets as widgets
-from IPython.display import clear_output, display
 from matplotlib.figure import Figure
 
 from lecture_utils.gradients import (
@@ -33,6 +35,25 @@ def flow_summary(result: FlowResult) -> str:
         f"измеренный множитель за шаг ≈ <b>{factor:.3f}</b> (градиент {verdict}); "
         f"‖∂s_T/∂s_0‖ = {result.norms[-1]:.2e} при T = {c.steps}"
     )
+
+
+def figure_output(figure: Figure, dpi: int = 80) -> dict:
+    """The figure as one Jupyter ``display_data`` output (PNG), to put into an ``Output`` widget.
+
+    Setting ``Output.outputs`` directly (instead of ``with output: display(...)``) keeps the demo
+    independent of the running kernel, so it also works in tests and under ``nbconvert --execute``.
+    """
+    buf = io.BytesIO()
+    figure.savefig(buf, format="png", dpi=dpi)
+    png = base64.b64encode(buf.getvalue()).decode("ascii")
+    return {
+        "output_type": "display_data",
+        "data": {
+            "image/png": png,
+            "text/plain": f"<Figure {figure.bbox.width:.0f}x{figure.bbox.height:.0f}>",
+        },
+        "metadata": {},
+    }
 
 
 def draw_flow(
@@ -94,7 +115,7 @@ class GradientFlowDemo:
         self.seed = seed
         style = {"description_width": "initial"}
         self.sigma = widgets.FloatSlider(
-            value=sigma, min=0.5, max=3.0, step=0.05, description="σ_max(W)", style=style
+            value=sigma, min=0.5, max=12.0, step=0.05, description="σ_max(W)", style=style
         )
         self.steps = widgets.IntSlider(
             value=steps, min=5, max=200, step=5, description="T (шагов)", style=style
@@ -130,9 +151,7 @@ class GradientFlowDemo:
         )
         self.summary.value = flow_summary(self.result)
         self.n_updates += 1
-        with self.output:
-            clear_output(wait=True)
-            display(self.figure)
+        self.output.outputs = (figure_output(self.figure),)
         return self.result
 
     @property

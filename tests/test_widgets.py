@@ -1,5 +1,7 @@
 """Tests for lecture_utils.widgets: the gradient-flow demo, driven without a Jupyter kernel."""
 
+import base64
+
 import numpy as np
 import pytest
 import torch
@@ -52,6 +54,9 @@ def test_slider_changes_update_plot_and_summary():
     demo.input_scale.value = 2.5
     assert demo.result.derivs.mean() < before  # stronger input saturates tanh
     assert demo.n_updates == 6
+    (out,) = demo.output.outputs  # the widget shows exactly the current picture
+    assert out["output_type"] == "display_data"
+    assert base64.b64decode(out["data"]["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_widget_tree_and_errors():

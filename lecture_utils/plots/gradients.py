@@ -49,14 +49,17 @@ def plot_gradient_flow(
         raise ValueError(f"got {len(labels)} labels for {len(results)} results")
     fig, ax = _new_axes(ax)
     for r, label in zip(results, labels, strict=True):
-        (line,) = ax.semilogy(r.distance, _floor(r.norms), lw=2, label=label)
+        # measured: a wide translucent band; bound: thin dashes on top, so both stay visible
+        # even where they coincide (f = id with an orthogonal W)
+        (line,) = ax.semilogy(r.distance, _floor(r.norms), lw=4, alpha=0.55, label=label)
         if show_bound:
             ax.semilogy(
                 r.distance,
                 _floor(r.bound),
                 ls="--",
-                lw=1.2,
+                lw=1.3,
                 color=line.get_color(),
+                zorder=3,
                 label=f"граница (γσ_max)^(T−t) = {r.gamma * r.sigma_max:.2f}^(T−t)",
             )
     ax.axhline(1.0, color="grey", lw=0.8, ls=":")
@@ -129,37 +132,33 @@ def plot_training_runs(runs: Mapping[str, GradStats], *, clip: float | None = No
         raise ValueError("plot_training_runs needs at least one run")
     fig = Figure(figsize=(10, 4.5), layout="constrained")
     ax_loss, ax_norm = fig.subplots(1, 2)
+    top = 1e4  # the loss axis stops here: a diverging run leaves the plot upwards
     for label, st in runs.items():
-        steps = np.arange(len(st.loss))
+        steps = np.arange(1, len(st.loss) + 1)  # from 1: the step axis is logarithmic
         loss = np.asarray(st.loss, dtype=float)
         norm = np.asarray(st.grad_norm, dtype=float)
         finite = np.isfinite(loss)
-        (line,) = ax_loss.semilogy(steps[finite], loss[finite], lw=1, label=label)
-        ax_norm.semilogy(
-            steps[np.isfinite(norm)],
-            norm[np.isfinite(norm)],
-            lw=1,
-            color=line.get_color(),
-            label=label,
-        )
+        (line,) = ax_loss.loglog(steps[finite], loss[finite], lw=1, label=label)
+        ok = np.isfinite(norm)
+        ax_norm.loglog(steps[ok], norm[ok], lw=1, color=line.get_color(), label=label)
         if st.diverged_at is not None:
-            last = steps[finite][-1] if finite.any() else 0
             ax_loss.plot(
-                last,
-                loss[finite][-1] if finite.any() else 1.0,
+                st.diverged_at + 1,
+                top / 3,
                 "x",
                 ms=12,
                 mew=3,
                 color=line.get_color(),
                 label=f"{label}: inf/NaN на шаге {st.diverged_at}",
             )
+    ax_loss.set_ylim(None, top)
     ax_loss.axhline(1 / 6, color="grey", ls=":", label="ответ «всегда 1» (MSE ≈ 1/6)")
     if clip is not None:
         ax_norm.axhline(clip, color="black", ls="--", lw=1, label=f"порог отсечения = {clip:g}")
-    ax_loss.set_xlabel("шаг обучения")
+    ax_loss.set_xlabel("шаг обучения (лог. шкала)")
     ax_loss.set_ylabel("MSE на батче (лог. шкала)")
     ax_loss.set_title("Функция потерь")
-    ax_norm.set_xlabel("шаг обучения")
+    ax_norm.set_xlabel("шаг обучения (лог. шкала)")
     ax_norm.set_ylabel("‖∇L‖ до отсечения (лог. шкала)")
     ax_norm.set_title("Норма градиента")
     for a in (ax_loss, ax_norm):
@@ -189,7 +188,7 @@ def plot_memory_task(
         ax.axhline(baseline, color="grey", ls="--", label=f"без памяти (всегда 1): {baseline:.3f}")
     if log:
         ax.set_yscale("log")
-    ax.set_xlabel("длина последовательности T (шагов между первым числом и ответом до T − 1)")
+    ax.set_xlabel("длина последовательности T (шагов)")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
@@ -225,7 +224,7 @@ def plot_cell_flows(
     ax.axhline(0.01, color="grey", ls="--", lw=1, label="1 % от исходного градиента")
     ax.set_ylim(1e-8, 3)
     ax.set_xlabel("расстояние назад во времени T − t (шагов)")
-    ax.set_ylabel("‖∂L/∂c_t‖ / ‖∂L/∂c_T‖ (лог. шкала)")
+    ax.set_ylabel("‖∂L/∂c_t‖ / ‖∂L/∂c_T‖ (у RNN: s_t), лог. шкала")
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)

@@ -42,11 +42,8 @@ def plot_loss_curves(
                 fontsize=10,
                 color=line.get_color(),
             )
-    for label, value in (references or {}).items():
-        ax.axhline(value, ls="--", lw=1.2, color="gray")
-        ax.text(
-            ax.get_xlim()[1], value, f" {label}", va="bottom", ha="right", fontsize=10, color="gray"
-        )
+    for i, (label, value) in enumerate((references or {}).items()):
+        ax.axhline(value, ls=("--", ":", "-.")[i % 3], lw=1.2, color="gray", label=label)
     ax.set_xlabel("эпоха")
     ax.set_ylabel(UNIT)
     ax.set_title(title)
@@ -68,9 +65,7 @@ def plot_model_comparison(
     names, values = list(losses), [float(v) for v in losses.values()]
     fig, ax = plt.subplots(figsize=figsize)
     y = np.arange(len(names))
-    bars = ax.barh(
-        y, values, color=plt.cm.tab10(np.arange(len(names)) % 10), label="валидационная NLL"
-    )
+    bars = ax.barh(y, values, color=plt.cm.tab10(np.arange(len(names)) % 10))
     for bar, v in zip(bars, values, strict=True):
         ax.text(v, bar.get_y() + bar.get_height() / 2, f" {v:.3f}", va="center", fontsize=11)
     if goal is not None:
@@ -79,9 +74,10 @@ def plot_model_comparison(
     ax.set_ylabel("модель")
     ax.invert_yaxis()
     ax.set_xlabel(UNIT)
-    ax.set_xlim(0, max(values + ([goal] if goal else [])) * 1.15)
+    ax.set_xlim(0, max(values + ([goal] if goal else [])) * 1.4)  # room for the labels and legend
     ax.set_title(title)
-    ax.legend(loc="lower right")
+    if goal is not None:
+        ax.legend(loc="lower right")
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return fig

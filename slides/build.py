@@ -317,6 +317,69 @@ def build(
     return [d for d, _ in decks]
 
 
+# --------------------------------------------------------------------------- PDF
+
+
+def _browser_module():
+    """slides/browser.py (a headless-Chromium driver), loaded by path: slides/ is no package."""
+    import importlib.util
+
+    if "slides_browser" in sys.modules:
+        return sys.modules["slides_browser"]
+    spec = importlib.util.spec_from_file_location("slides_browser", ROOT / "slides" / "browser.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["slides_browser"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def print_pdfs(decks: list[Path], timeout: float = 180.0) -> list[tuple[Path, int]]:
+    """Print each deck to ``<deck>.pdf`` beside it with headless Chromium (``?print-pdf`` view).
+
+    The decks are served from 127.0.0.1; returns ``(pdf path, pages laid out by reveal.js)``.
+    """
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    browser = _browser_module()
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    results = []
+    for folder in sorted({d.parent for d in decks}):
+        handler = functools.partial(Quiet, directory=str(folder))
+        httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        try:
+            with browser.Chromium() as chromium:
+                for deck in [d for d in decks if d.parent == folder]:
+                    page = chromium.new_page()
+                    try:
+                        url = f"http://127.0.0.1:{httpd.server_port}/{deck.name}?print-pdf"
+                        page.call("Page.navigate", url=url)
+                        page.wait_for(
+                            "document.documentElement.getAttribute('data-course-deck') === 'ready'",
+                            timeout=timeout,
+                        )
+                        page.evaluate("document.fonts.ready.then(() => true)", await_promise=True)
+                        pages = page.evaluate(
+                            "document.querySelectorAll('.reveal .pdf-page').length"
+                        )
+                        pdf = deck.with_name(deck.name.replace(".slides.html", ".pdf"))
+                        page.print_pdf(pdf, 1280 / 96, 720 / 96)
+                    finally:
+                        chromium.close_page(page)
+                    print(f"slides: {pdf.name} ({pages} pages)", flush=True)
+                    results.append((pdf, pages))
+        finally:
+            httpd.shutdown()
+            httpd.server_close()
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -328,12 +391,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
     parser.add_argument("--deps", type=Path, default=DEFAULT_DEPS, help="npm install prefix")
     parser.add_argument("--course-css", type=Path, default=COURSE_CSS, help="course stylesheet")
+    parser.add_argument(
+        "--pdf", action="store_true", help="also print every deck to NN_name.pdf (needs chromium)"
+    )
     args = parser.parse_args(argv)
     notebooks = args.notebooks or notebook_paths()
     if not notebooks:
         print("slides: no notebooks/NN_*.ipynb found, nothing to export", file=sys.stderr)
     try:
         decks = build(notebooks, args.out, args.deps, course_css_path=args.course_css)
+        if args.pdf:
+            print_pdfs(decks)
     except SlidesBuildError as exc:
         print(f"slides: error: {exc}", file=sys.stderr)
         return 1

@@ -251,23 +251,15 @@ def test_checks_catch_a_broken_deck(tmp_path, chromium, serve):
         assert_deck_ok(report, json.loads(nbformat.writes(nb)), COURSE_CSS.read_text("utf-8"))
 
 
-def test_deck_prints_to_pdf(synthetic_deck, chromium, serve, tmp_path):
-    """The README's recipe: open the deck with ?print-pdf and print (one page per slide)."""
+def test_deck_prints_to_pdf(synthetic_deck):
+    """``slides/build.py --pdf``: the ?print-pdf view printed by Chromium, a page per slide."""
     deck, nb = synthetic_deck
-    server = serve(deck.parent)
-    page = chromium.new_page()
-    try:
-        page.call("Page.navigate", url=server.url + deck.name + "?print-pdf")
-        page.wait_for("document.documentElement.getAttribute('data-course-deck') === 'ready'")
-        page.evaluate("document.fonts.ready.then(() => true)", await_promise=True)
-        # reveal.js lays the print view out after "ready"
-        pages = page.wait_for("document.querySelectorAll('.reveal .pdf-page').length")
-        pdf = page.print_pdf(tmp_path / "deck.pdf", 1280 / 96, 720 / 96).read_bytes()
-    finally:
-        chromium.close_page(page)
+    ((pdf, pages),) = slides_build.print_pdfs([deck])
+    assert pdf == deck.parent / "98_synthetic.pdf"
     # reveal.js lays the deck out as one .pdf-page per slide (more when a slide is tall)
     assert pages >= expected_slides(json.loads(nbformat.writes(nb)))
-    assert pdf.startswith(b"%PDF") and len(pdf) > 50_000
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF") and len(data) > 50_000
 
 
 CLICK_JS = """Array.from(document.querySelectorAll('.present a[href^="#"]'))

@@ -246,3 +246,25 @@ def test_save_checkpoint_rejects_objects_in_meta(tmp_path, vocab):
         tmp_path / "m.pt", model, vocab, history=History(train_loss=[1.0]).to_dict()
     )
     assert load_checkpoint(path)[2]["history"]["train_loss"] == [1.0]
+
+
+def test_stateful_fit_on_contiguous_streams_matches_one_long_pass():
+    """Notebook 07's use: data.batchify + data.bptt_batches with the state carried across batches.
+    Evaluating window by window with the carried state equals one pass over the whole streams."""
+    from lecture_utils.data import batchify, bptt_batches
+
+    torch.manual_seed(0)
+    text = "мама мыла раму " * 20
+    vocab = Vocab.from_text(text)
+    streams = batchify(vocab.encode(text), 3)  # (3, L)
+    model = CharRNN(len(vocab), 8, cell="lstm", embed_size=4)
+    h = fit(
+        model, lambda: bptt_batches(streams, 7), epochs=3, lr=0.02, stateful=True, progress=False
+    )
+    assert h.epochs == 3 and h.train_loss[-1] < h.train_loss[0]
+    windowed = evaluate(model, lambda: bptt_batches(streams, 7), stateful=True)
+    with torch.no_grad():
+        logits, _ = model(streams[:, :-1])
+        whole = F.cross_entropy(logits.reshape(-1, len(vocab)), streams[:, 1:].reshape(-1)).item()
+    assert math.isclose(windowed, whole, rel_tol=1e-5)
+    assert evaluate(model, lambda: bptt_batches(streams, 7), stateful=False) > whole  # cut context

@@ -372,8 +372,9 @@ def train_with_grad_stats(
 ) -> GradStats:
     """Train :func:`make_exploding_rnn` with SGD, recording loss and gradient norm every step.
 
-    ``clip=None`` trains without clipping (the norm is still measured); otherwise ``clip_fn``
-    (torch's ``clip_grad_norm_`` or :func:`clip_grad_norm_by_hand`) caps it at ``clip``.
+    ``clip=None`` trains without clipping (the norm is still measured); otherwise
+    ``clip_fn(parameters, clip)`` clips the gradients in place: torch's ``clip_grad_norm_``,
+    :func:`clip_grad_norm_by_hand`, or e.g. ``clip_grad_value_`` (its return value is ignored).
     Training stops at the first inf/NaN loss or gradient (``diverged_at``).
     """
     x, y = adding_problem(cfg.n_train, cfg.length, seed=cfg.seed)
@@ -386,10 +387,10 @@ def train_with_grad_stats(
         loss = F.mse_loss(model(x[idx]).squeeze(-1), y[idx])
         opt.zero_grad()
         loss.backward()
-        if clip is None:
-            norm = torch.nn.utils.clip_grad_norm_(model.parameters(), float("inf"))
-        else:
-            norm = clip_fn(model.parameters(), clip)
+        # the total norm before clipping (max_norm=inf only measures, it changes nothing)
+        norm = torch.nn.utils.clip_grad_norm_(model.parameters(), float("inf"))
+        if clip is not None:
+            clip_fn(model.parameters(), clip)
         stats.loss.append(loss.item())
         stats.grad_norm.append(float(norm))
         if not (math.isfinite(stats.loss[-1]) and math.isfinite(stats.grad_norm[-1])):

@@ -115,7 +115,7 @@ class GradientFlowDemo:
         self.seed = seed
         style = {"description_width": "initial"}
         self.sigma = widgets.FloatSlider(
-            value=sigma, min=0.5, max=12.0, step=0.05, description="σ_max(W)", style=style
+            value=sigma, min=0.5, max=20.0, step=0.05, description="σ_max(W)", style=style
         )
         self.steps = widgets.IntSlider(
             value=steps, min=5, max=200, step=5, description="T (шагов)", style=style

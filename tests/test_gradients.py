@@ -182,6 +182,8 @@ def test_training_explodes_without_clipping_and_not_with():
     # the same run; float32 sums in a different order drift apart a little over many steps
     np.testing.assert_allclose(by_hand.loss[:50], tamed.loss[:50], rtol=1e-4)
     np.testing.assert_allclose(by_hand.loss, tamed.loss, rtol=2e-2)
+    by_value = G.train_with_grad_stats(cfg, clip=0.01, clip_fn=torch.nn.utils.clip_grad_value_)
+    assert by_value.diverged_at is None and by_value.grad_norm[0] == tamed.grad_norm[0]
     s = tamed.summary()
     assert s["median"] <= s["p90"] <= s["max"] and s["final_loss"] == tamed.loss[-1]
 

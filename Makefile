@@ -46,10 +46,12 @@ test: $(STAMP) data-cache lint
 unit: $(STAMP) data-cache
 	$(PY) -m pytest tests --ignore=tests/slides
 
+# TQDM_DISABLE: progress bars are widgets whose state is not saved; in a committed notebook they
+# would show a frozen "0%". Students running the notebooks live still see them.
 notebooks: $(STAMP) data-cache
 	@for nb in $(NOTEBOOKS); do \
 		start=$$(date +%s); \
-		env -u LECTURE_QUICK $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
+		env -u LECTURE_QUICK TQDM_DISABLE=1 $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
 			--ExecutePreprocessor.timeout=3600 --ExecutePreprocessor.store_widget_state=False \
 			"$$nb" || exit 1; \
 		echo "$$nb: $$(( $$(date +%s) - start )) s (full mode)"; \

@@ -592,6 +592,35 @@ def inside_feature(text: str, open_mark: str = "«", close_mark: str = "»") -> 
     return out
 
 
+def mean_connectivity(
+    model: CharRNN, vocab: Vocab, text: str, window: int = 200, n_windows: int = 8
+) -> np.ndarray:
+    """:func:`gradient_connectivity` averaged over ``n_windows`` evenly spaced windows of ``text``.
+
+    One window is noisy (it depends on which character comes next); the average shows the
+    typical decay with distance. Returns (window,), index -1 = the character just read.
+    """
+    if len(text) < window or window < 2:
+        raise ValueError(f"text ({len(text)} characters) is shorter than the window ({window})")
+    if n_windows < 1:
+        raise ValueError(f"n_windows must be positive, got {n_windows}")
+    starts = np.linspace(0, len(text) - window, n_windows).astype(int)
+    return np.mean([gradient_connectivity(model, vocab, text[s : s + window]) for s in starts], 0)
+
+
+def position_in_word_feature(text: str) -> np.ndarray:
+    """For each character: how many letters of the current word have been read (0 outside words).
+
+    «Анна не» -> [1, 2, 3, 4, 0, 1, 2]. A unit that follows it counts letters (notebook 07).
+    """
+    out = np.zeros(len(text))
+    run = 0
+    for i, ch in enumerate(text):
+        run = run + 1 if ch.isalpha() else 0
+        out[i] = run
+    return out
+
+
 def activation_html(text: str, values: Sequence[float]) -> str:
     """HTML of ``text`` with each character's background coloured by ``values`` in [-1, 1].
 

@@ -281,6 +281,7 @@ def test_hidden_activations_and_unit_for_feature():
 
 def test_inside_feature_and_activation_html():
     assert tx.inside_feature("а «бв» г").tolist() == [0, 0, 1, 1, 1, 1, 0, 0]
+    assert tx.position_in_word_feature("Анна не!").tolist() == [1, 2, 3, 4, 0, 1, 2, 0]
     page = tx.activation_html("a<\n", [1.0, -0.5, 0.0])
     assert "rgb(255,0,0)" in page and "&lt;" in page and "<br>" in page
     assert "rgb(127,127,255)" in page
@@ -342,3 +343,13 @@ def test_unk_spelling_bits():
     assert tx.unk_spelling_bits(train, ["ab"]) == pytest.approx(3 * math.log2(10 / 3))
     assert tx.unk_spelling_bits(train, ["z"]) == pytest.approx(math.log2(10) + math.log2(10 / 3))
     assert tx.unk_spelling_bits(train, []) == 0.0
+
+
+def test_mean_connectivity_averages_windows():
+    model, vocab = _char_model("gru")
+    text = SAMPLE[:60]
+    mean = tx.mean_connectivity(model, vocab, text, window=20, n_windows=3)
+    parts = [tx.gradient_connectivity(model, vocab, text[s : s + 20]) for s in (0, 20, 40)]
+    assert np.allclose(mean, np.mean(parts, 0))
+    with pytest.raises(ValueError, match="shorter"):
+        tx.mean_connectivity(model, vocab, text, window=100)

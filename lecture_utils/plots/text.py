@@ -51,13 +51,14 @@ def plot_loss_curves(
     ylabel: str = "валидационная потеря, нат/токен",
     title: str = "Валидационная потеря против времени обучения",
     scale: float = 1.0,
+    target_label: str = "цель",
     figsize=(9, 4.5),
 ) -> Figure:
     """Validation loss curves: ``curves`` maps a name to a list of ``text.CurvePoint``.
 
     ``x="time"`` (training seconds) or ``"tokens"`` (training tokens); ``target`` draws a
     horizontal line (e.g. the lecture's loss after one epoch); ``scale`` multiplies the losses
-    (e.g. 1/ln 2 to show bits).
+    (e.g. 1/ln 2 to show bits); ``target_label`` names the target line.
     """
     if x not in ("time", "tokens"):
         raise ValueError(f"x must be 'time' or 'tokens', got {x!r}")
@@ -70,7 +71,7 @@ def plot_loss_curves(
         xs = [p.train_time if x == "time" else p.tokens for p in points]
         ax.plot(xs, [p.val_loss * scale for p in points], marker="o", markersize=3, label=name)
     if target is not None:
-        ax.axhline(target, color="grey", linestyle="--", label=f"цель: {target:.2f}")
+        ax.axhline(target, color="grey", linestyle="--", label=f"{target_label}: {target:.2f}")
     ax.set(
         xlabel="время обучения, с" if x == "time" else "обработано токенов обучения",
         ylabel=ylabel,

@@ -254,8 +254,12 @@ def export_notebook(nb_path: Path, out_dir: Path, course_css: str, slides_css: s
     return out
 
 
-def write_index(out_dir: Path, decks: list[tuple[Path, str]]) -> Path:
-    """A plain ``index.html`` linking every deck (handy on a classroom machine)."""
+def write_index(out_dir: Path) -> Path:
+    """A plain ``index.html`` linking every deck in ``out_dir`` (handy on a classroom machine)."""
+    decks = []
+    for deck in sorted(out_dir.glob("*.slides.html")):
+        found = re.search(r"<title>(.*?)</title>", deck.read_text(encoding="utf-8"), re.S)
+        decks.append((deck, html.unescape(found[1].strip()) if found else deck.stem))
     items = "\n".join(
         f'<li><a href="{html.escape(p.name)}">{html.escape(title)}</a></li>' for p, title in decks
     )
@@ -281,8 +285,12 @@ def build(
     deps_dir: Path = DEFAULT_DEPS,
     course_css_path: Path = COURSE_CSS,
     slides_css_path: Path = SLIDES_CSS,
+    prune: bool = False,
 ) -> list[Path]:
-    """Build the decks for ``notebooks`` into ``out_dir`` (with ``lib/`` and ``index.html``)."""
+    """Build the decks for ``notebooks`` into ``out_dir`` (with ``lib/`` and ``index.html``).
+
+    ``prune`` removes decks (and their PDFs and screenshots) of notebooks not in the list.
+    """
     import nbformat
 
     for path in (course_css_path, slides_css_path):
@@ -307,14 +315,18 @@ def build(
                 file=sys.stderr,
             )
         deck = export_notebook(nb_path, out_dir, course_css, slides_css)
-        decks.append((deck, deck_title(nb)))
-        print(
-            f"slides: {deck.relative_to(out_dir.parent) if out_dir.parent in deck.parents else deck}"
-            f" ({slide_count(nb)} slides)",
-            flush=True,
-        )
-    write_index(out_dir, decks)
-    return [d for d, _ in decks]
+        decks.append(deck)
+        shown = deck.relative_to(ROOT) if ROOT in deck.parents else deck
+        print(f"slides: {shown} ({slide_count(nb)} slides)", flush=True)
+    if prune:
+        keep = {p.stem for p in notebooks}
+        for old in out_dir.glob("*.slides.html"):
+            stem = old.name.removesuffix(".slides.html")
+            if stem not in keep:
+                for stale in out_dir.glob(f"{stem}.*"):
+                    stale.unlink()
+    write_index(out_dir)
+    return decks
 
 
 # --------------------------------------------------------------------------- PDF
@@ -399,7 +411,13 @@ def main(argv: list[str] | None = None) -> int:
     if not notebooks:
         print("slides: no notebooks/NN_*.ipynb found, nothing to export", file=sys.stderr)
     try:
-        decks = build(notebooks, args.out, args.deps, course_css_path=args.course_css)
+        decks = build(
+            notebooks,
+            args.out,
+            args.deps,
+            course_css_path=args.course_css,
+            prune=not args.notebooks,
+        )
         if args.pdf:
             print_pdfs(decks)
     except SlidesBuildError as exc:

@@ -97,7 +97,8 @@ AUDIT_JS = r"""
     const nfrag = s.querySelectorAll(".fragment").length;
     Reveal.slide(idx.h, idx.v, nfrag ? nfrag - 1 : undefined);
     const heading = s.querySelector("h1, h2, h3");
-    const label = (heading ? heading.textContent : s.textContent).replace(/¶/g, "").trim();
+    const first = heading || s.querySelector(".jp-RenderedMarkdown, .jp-InputArea-editor") || s;
+    const label = first.textContent.replace(/¶/g, "").replace(/\s+/g, " ").trim();
     slides.push({
       h: idx.h, v: idx.v, title: label.slice(0, 70), fragments: nfrag,
       contentHeight: s.scrollHeight, contentWidth: s.scrollWidth, width: s.clientWidth,

@@ -131,3 +131,18 @@ def test_links_to_other_notebooks_point_at_their_decks():
         '<a href="01_rnn_by_hand.slides.html">a</a> '
         '<a href="02_bptt.slides.html#bptt">b</a> <a href="x.ipynb">c</a>'
     )
+
+
+def test_index_lists_every_deck_in_the_folder(tmp_path):
+    (tmp_path / "01_b.slides.html").write_text("<title>Лекция 6 · 01. Б &amp; В</title>")
+    (tmp_path / "00_a.slides.html").write_text("<title>Лекция 6 · 00. А</title>")
+    page = slides_build.write_index(tmp_path).read_text(encoding="utf-8")
+    assert page.index("00_a.slides.html") < page.index("01_b.slides.html")
+    assert "Лекция 6 · 01. Б &amp; В</a>" in page
+
+
+def test_full_build_removes_decks_of_deleted_notebooks(tmp_path):
+    for name in ("09_gone.slides.html", "09_gone.title.png", "09_gone.pdf", "09_gone_not.txt"):
+        (tmp_path / name).write_text("x")
+    assert slides_build.build([], out_dir=tmp_path, prune=True) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["09_gone_not.txt", "index.html", "lib"]

@@ -136,6 +136,24 @@ def synthetic_notebook(extra_cells=()) -> nbformat.NotebookNode:
     ]
     fig = new_code_cell("fig = plot()", execution_count=3)
     fig.outputs = [new_output("display_data", data={"image/png": _png(), "text/plain": "<Figure>"})]
+    widget_view = {"model_id": "0", "version_major": 2, "version_minor": 0}
+    demo = new_code_cell("demo()", execution_count=5)
+    demo.outputs = [
+        new_output(
+            "display_data",
+            data={
+                "application/vnd.jupyter.widget-view+json": widget_view,
+                "text/plain": "GRU:   0%|          | 0/25 [00:00<?, ?it/s]",
+            },
+        ),
+        new_output(
+            "display_data",
+            data={
+                "application/vnd.jupyter.widget-view+json": widget_view,
+                "text/plain": "VBox(children=(FloatSlider(value=1.0),))",
+            },
+        ),
+    ]
     shape = new_code_cell("x.shape", execution_count=4)
     shape.outputs = [
         new_output("execute_result", data={"text/plain": "(4, 7, 16)"}, execution_count=4)
@@ -167,6 +185,7 @@ def synthetic_notebook(extra_cells=()) -> nbformat.NotebookNode:
         _cell(run, "subslide"),
         _cell(fig, "subslide"),
         _cell(shape, "-"),
+        _cell(demo, "-"),
         _cell(
             new_markdown_cell(
                 "## Длинный список\n\n" + "\n".join(f"- пункт {i}" for i in range(30))
@@ -220,6 +239,11 @@ def test_synthetic_deck_passes_every_check(synthetic_deck, chromium, serve):
     assert [s["title"] for s in tall] == ["Длинный список"] and tall[0]["scrolls"]
     assert report.formula_slide()["displayMath"] == 1
     assert set(report.screenshots) == {"title", "formula"}
+    # a widget (not a progress bar) leaves a note: it only works with a kernel
+    assert (
+        deck.read_text(encoding="utf-8").count('class="jp-OutputArea-output course-widget-note"')
+        == 1
+    )
     # every local asset came from the deck's own lib/ folder
     assert any(u.endswith("/lib/mathjax/tex-chtml-full.js") for u in report.requests)
     assert any(u.endswith("/lib/reveal.js/dist/reveal.js") for u in report.requests)

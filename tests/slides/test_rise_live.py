@@ -1,10 +1,11 @@
 """Live slides: each notebook opened with RISE (jupyterlab-rise) in a local JupyterLab + Chromium.
 
-What the instructor gets from ``make lab`` and «Open as a Reveal.js slideshow»: the RISE deck
-starts with the notebook's slides, puts the header and footer from the notebook metadata in the
-page (that they are painted is not checked: headless screenshots do not show them), renders the LaTeX, applies the course stylesheet (``load_style()`` output of the first code
-cell; JupyterLab only shows it for a trusted notebook, so the notebooks are trusted first, as
-``make lab`` should do), and asks nothing from outside the machine.
+What the instructor gets from ``make lab`` and «Open as Reveal Slideshow»: the RISE deck starts
+with the notebook's slides, puts the header and footer from the notebook metadata in the page
+(that they are painted is not checked: headless screenshots do not show them), renders the
+LaTeX, applies the course stylesheet (``load_style()`` output of the first code cell; JupyterLab
+only shows it for a trusted notebook, so the notebooks are trusted first, as ``make lab``
+should do), and asks nothing from outside the machine.
 
 JupyterLab runs on a copy of the notebooks (RISE may save them) with private Jupyter config
 and data folders, on 127.0.0.1 with a random token.

@@ -423,6 +423,7 @@ class SampleStats:
 
 
 def sample_stats(samples: Sequence[str], train_names: Sequence[str]) -> SampleStats:
+    """Share of new and of repeated names among ``samples`` and their lengths (04_names_generator)."""
     if not samples:
         raise ValueError("sample_stats needs at least one sample")
     known = set(train_names)

@@ -31,7 +31,9 @@ data-cache:
 		cp $(SHARED_TEXT) data/cache/anna_karenina.txt && echo "copied $(SHARED_TEXT) into data/cache/"; \
 	fi
 
+# Trusting the notebooks lets JupyterLab show the course stylesheet (load_style() output).
 lab: $(STAMP)
+	$(VENV)/bin/jupyter trust $(NOTEBOOKS)
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks $(LAB_FLAGS)
 
 lint: $(STAMP)

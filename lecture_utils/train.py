@@ -188,7 +188,9 @@ def fit(
 
     history = History()
     best_state = None
-    bar = tqdm(range(1, epochs + 1), desc=desc, disable=not progress, leave=True)
+    # progress=True leaves `disable` to tqdm's default, so TQDM_DISABLE=1 (make notebooks) still works
+    hide = {} if progress else {"disable": True}
+    bar = tqdm(range(1, epochs + 1), desc=desc, leave=True, **hide)
     for epoch in bar:
         start = time.perf_counter()
         model.train()

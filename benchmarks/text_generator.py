@@ -16,6 +16,7 @@ Run from the repository root:
 
     python benchmarks/text_generator.py                 # full run (10-30 min on a loaded 2-core box)
     python benchmarks/text_generator.py --quick         # smoke test on a small slice (~1 min)
+    python benchmarks/text_generator.py --ablation      # words/s of each change alone (~5 min)
 """
 
 from __future__ import annotations
@@ -66,6 +67,46 @@ def course_setup(vocab_size: int, steps_per_epoch_hint: int) -> tuple[AdaptiveCo
     return model, run
 
 
+def throughput_ablation(train_ids, val_ids, vocab_size: int, rounds: int, steps: int) -> None:
+    """Words/s of the lecture set-up and of the course's changes added one at a time.
+
+    The variants are advanced alternately (``steps`` steps each, ``rounds`` times) after one
+    warm-up turn that is not counted; prints one line per variant with its ratio to the lecture.
+    """
+    lecture = LectureConfig()
+    variants = {
+        "lecture: Linear+softmax, B=16, H=64": (
+            LectureWordLSTM(vocab_size, lecture.embed_size, lecture.hidden_size),
+            RunConfig(),
+        ),
+        "+ adaptive softmax (B=16, H=64)": (
+            AdaptiveWordLM(AdaptiveConfig(vocab_size, 64, 64, cutoffs=(1000, 5000, 20000))),
+            RunConfig(),
+        ),
+        "+ 128 streams (H=64)": (
+            AdaptiveWordLM(AdaptiveConfig(vocab_size, 64, 64, cutoffs=(1000, 5000, 20000))),
+            RunConfig(n_streams=128),
+        ),
+        "+ LSTM 128 = course set-up": (
+            AdaptiveWordLM(AdaptiveConfig(vocab_size, 64, 128, cutoffs=(1000, 5000, 20000))),
+            RunConfig(n_streams=128),
+        ),
+    }
+    runs = [TimedRun(m, train_ids, val_ids, c, name) for name, (m, c) in variants.items()]
+    for run in runs:
+        run.train(1)  # warm-up, then reset the counters
+        run.train_time, run.tokens = 0.0, 0
+    for _ in range(rounds):
+        for run in runs:
+            run.train(steps)
+    base = runs[0].tokens_per_second
+    for run in runs:
+        print(
+            f"{run.name:40s} {run.tokens_per_second:8,.0f} words/s  "
+            f"{run.tokens_per_second / base:5.1f}x  ({run.steps - 1} steps)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (both runs)")
@@ -77,6 +118,9 @@ def main() -> None:
     parser.add_argument("--course-max-epochs", type=float, default=3.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default=None, help="also write the results to this JSON file")
+    parser.add_argument(
+        "--ablation", action="store_true", help="only words/s of each change, added one by one"
+    )
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -95,6 +139,12 @@ def main() -> None:
         f"corpus: {len(tokens):,} words, vocabulary {len(vocab):,}, "
         f"train {len(train_ids):,} / val {len(val_ids):,} (last 10 %)"
     )
+
+    if args.ablation:
+        load = os.getloadavg()[0]
+        throughput_ablation(train_ids, val_ids, len(vocab), rounds=3 if args.quick else 6, steps=5)
+        print(f"threads {args.threads}, load average {load:.1f} -> {os.getloadavg()[0]:.1f}")
+        return
 
     lecture = LectureConfig()
     base = TimedRun(

@@ -13,9 +13,14 @@ What lives here (the notebook shows the pieces with ``show_source``):
 - **training by steps and wall time**: :class:`TimedRun` trains with truncated BPTT in small
   chunks and records validation loss against training wall time, so two set-ups can be run
   alternately in one process (``benchmarks/text_generator.py``, the notebook's curves).
-- **what the network learnt**: :func:`hidden_activations` / :func:`activation_html` (text
-  coloured by one hidden unit) and :func:`gradient_connectivity` (how strongly each earlier
-  character influences the next prediction).
+  :func:`race` runs several of them for the same training time; :func:`layer_costs` shows where
+  a word model's step time goes.
+- **generation**: :func:`generate_words` wraps ``sampling.generate`` for word models (course
+  tokenisation, ``<unk>`` never sampled, clear errors for empty prompts and unknown words).
+- **comparisons across tokenisations**: :func:`bits_per_char`, :func:`unk_spelling_bits`.
+- **what the network learnt**: :func:`hidden_activations`, :func:`unit_for_feature` and
+  :func:`activation_html` (text coloured by one hidden unit); :func:`gradient_connectivity` /
+  :func:`mean_connectivity` (how strongly each earlier character influences the next prediction).
 
 Shapes: ``B`` streams (batch), ``T`` time, ``E`` embedding, ``H`` hidden, ``V`` vocabulary.
 """

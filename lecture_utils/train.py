@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import pickle
 import re
 import time
@@ -188,9 +189,10 @@ def fit(
 
     history = History()
     best_state = None
-    # progress=True leaves `disable` to tqdm's default, so TQDM_DISABLE=1 (make notebooks) still works
-    hide = {} if progress else {"disable": True}
-    bar = tqdm(range(1, epochs + 1), desc=desc, leave=True, **hide)
+    # TQDM_DISABLE=1 (set by `make notebooks`) hides the bar: tqdm's notebook widget ignores it,
+    # and a widget saved in a committed notebook would show a frozen "0%"
+    hide = not progress or os.environ.get("TQDM_DISABLE", "").lower() in ("1", "true")
+    bar = tqdm(range(1, epochs + 1), desc=desc, leave=True, disable=hide)
     for epoch in bar:
         start = time.perf_counter()
         model.train()

@@ -500,6 +500,11 @@ class MemoryRun:
     seconds: float = 0.0  # wall time of the training
     solved_at: int | None = None  # first step where the loss (mean of 20 steps) fell below 0.1
 
+    @property
+    def solved_text(self) -> str:
+        """«решена на шаге N» or «не решена», for the notebook's tables."""
+        return "не решена" if self.solved_at is None else f"решена на шаге {self.solved_at}"
+
 
 def memory_experiment(
     make_cell: Callable[[int], nn.Module],

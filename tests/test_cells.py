@@ -365,16 +365,7 @@ def test_clear_errors_for_bad_input():
         unroll(RNNCellScratch(3, 4), torch.zeros(5, 2, 3), return_gates=True)
 
 
-@pytest.fixture
-def one_thread():
-    """Tiny matrices: extra threads only add contention (40x slower on a loaded 2-core machine)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def test_cell_sequence_classifier_learns_a_short_recall_task(one_thread):
+def test_cell_sequence_classifier_learns_a_short_recall_task():
     from lecture_utils.tasks import delayed_recall, recall_vocab_size, train_sequence_model
 
     torch.manual_seed(0)
@@ -429,7 +420,7 @@ def test_figures_are_returned_and_bad_input_is_rejected():
         cell_plots.unit_traces([])
 
 
-def test_memory_experiment_records_a_run_and_gradient_by_distance_shape(one_thread):
+def test_memory_experiment_records_a_run_and_gradient_by_distance_shape():
     run = cells.memory_experiment(lambda n: GRUCellScratch(n, 8), "GRU", delay=2, steps=25)
     assert run.name == "GRU" and len(run.loss) == 25 and 0 <= run.accuracy <= 1
     assert run.n_params == count_parameters(GRUCellScratch(10, 8)) + 8 * 8 + 8

@@ -10,16 +10,6 @@ from matplotlib.figure import Figure
 from lecture_utils import gradients as G
 from lecture_utils.plots import gradients as P
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # tiny tensors: one thread is faster and not disturbed by other work on the machine
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 # --- matrices ---------------------------------------------------------------------------------
 
 

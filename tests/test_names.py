@@ -11,16 +11,6 @@ from lecture_utils.models import CharRNN
 from lecture_utils.sampling import generate
 from lecture_utils.train import IGNORE_INDEX
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models: one thread avoids contention on a shared 2-core machine (restored after)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 NAMES = ["анна", "ия", "мария", "ольга", "нина"]
 
 

@@ -8,16 +8,6 @@ from lecture_utils.data import Vocab
 from lecture_utils.models import CharRNN
 from lecture_utils.sampling import generate, next_token_probs
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models: one thread avoids contention on a shared 2-core machine (restored after)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 SPECIALS = ("<pad>", "<bos>", "<eos>")
 
 

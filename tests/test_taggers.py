@@ -11,15 +11,6 @@ from torch import nn
 from lecture_utils import taggers as tg
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny recurrent models run faster on one thread (and do not fight over a shared CPU)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 # ---- parameter counts and shapes ---------------------------------------------------------------
 @pytest.mark.parametrize(
     "cell, num_layers, bidirectional, bias, proj_size",

@@ -18,16 +18,6 @@ from lecture_utils.train import (
     save_checkpoint,
 )
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models: one thread avoids contention on a shared 2-core machine (restored after)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 SPECIALS = ("<pad>", "<bos>", "<eos>")
 
 

@@ -4,18 +4,9 @@ import base64
 
 import numpy as np
 import pytest
-import torch
 from matplotlib.figure import Figure
 
 from lecture_utils import widgets as Wd
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _measured_line(demo):

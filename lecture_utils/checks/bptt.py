@@ -14,6 +14,8 @@ import numpy as np
 
 from lecture_utils import scratch
 
+from .common import call_student
+
 BACKWARD_KEYS = ("da", "dW", "dU", "db", "ds_prev")
 ATOL = 1e-9
 
@@ -24,17 +26,6 @@ def _problem(seed: int, I: int = 5, H: int = 4, O: int = 5):
     x_t = np.eye(I)[rng.integers(0, I)] if seed % 2 == 0 else rng.normal(size=I)
     s_prev = rng.normal(scale=0.5, size=H)
     return params, x_t, s_prev, rng
-
-
-def _call(fn, *args):
-    """Run the student's function; ``None`` means "not written yet"."""
-    try:
-        return True, fn(*args)
-    except NotImplementedError:
-        print("⏳ Функция ещё не написана: замените `raise NotImplementedError` своим кодом.")
-        return False, None
-    except Exception as exc:  # the student's code failed: show why, in the notebook's language
-        raise AssertionError(f"Ваша функция упала с ошибкой {type(exc).__name__}: {exc}") from exc
 
 
 def _as_array(value, what: str, shape: tuple) -> np.ndarray:
@@ -69,7 +60,7 @@ def check_rnn_step(fn) -> bool:
     """
     for seed in range(3):
         params, x_t, s_prev, _ = _problem(seed)
-        ok, got = _call(fn, params, x_t, s_prev)
+        ok, got = call_student(fn, params, x_t, s_prev)
         if not ok:
             return False
         H = params["W"].shape[0]
@@ -104,7 +95,7 @@ def check_output_step(fn) -> bool:
     """Exercise of 01: ``fn(params, s_t (H,)) -> y_t (O,)``, probabilities ``softmax(c + V s_t)``."""
     for seed in range(3):
         params, _, s_t, _ = _problem(seed)
-        ok, got = _call(fn, params, s_t)
+        ok, got = call_student(fn, params, s_t)
         if not ok:
             return False
         O = params["V"].shape[0]
@@ -153,7 +144,7 @@ def check_backward_step(fn) -> bool:
         H = params["W"].shape[0]
         s_t = np.tanh(params["b"] + params["W"] @ s_prev + params["U"] @ x_t)
         ds_t = rng.normal(size=H)
-        ok, got = _call(fn, params, ds_t, s_t, s_prev, x_t)
+        ok, got = call_student(fn, params, ds_t, s_t, s_prev, x_t)
         if not ok:
             return False
         if not isinstance(got, dict):
@@ -203,10 +194,10 @@ def check_loss_and_grads(fn, truncated_k: int | None = None) -> bool:
         inputs, targets = rng.integers(0, I, size=T), rng.integers(0, O, size=T)
         h0 = rng.normal(scale=0.5, size=H)
         if truncated_k is None:
-            ok, got = _call(fn, params, inputs, targets, h0)
+            ok, got = call_student(fn, params, inputs, targets, h0)
             want = scratch.loss_and_grads(params, inputs, targets, h0)
         else:
-            ok, got = _call(fn, params, inputs, targets, truncated_k, h0)
+            ok, got = call_student(fn, params, inputs, targets, truncated_k, h0)
             want = scratch.truncated_loss_and_grads(params, inputs, targets, truncated_k, h0)
         if not ok:
             return False

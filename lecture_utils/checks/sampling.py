@@ -12,19 +12,9 @@ from __future__ import annotations
 import torch
 
 from ..sampling import next_token_probs
+from .common import call_student
 
 TOL = 1e-6
-
-
-def _call(fn, *args):
-    """Run the student's function; ``(False, None)`` means "not written yet"."""
-    try:
-        return True, fn(*args)
-    except NotImplementedError:
-        print("⏳ Функция ещё не написана: замените `raise NotImplementedError` своим кодом.")
-        return False, None
-    except Exception as exc:  # the student's code failed: say why, in the notebook's language
-        raise AssertionError(f"Ваша функция упала с ошибкой {type(exc).__name__}: {exc}") from exc
 
 
 def _probs(value, size: int) -> torch.Tensor:
@@ -58,7 +48,7 @@ def check_temperature(apply_temperature, seed: int = 0) -> bool:
     """Check ``apply_temperature(logits (V,), temperature > 0) -> probs (V,)`` = softmax(logits / T)."""
     for trial, temperature in enumerate((0.5, 1.0, 2.0, 5.0)):
         logits = _logits(seed + trial)
-        ok, out = _call(apply_temperature, logits.clone(), temperature)
+        ok, out = call_student(apply_temperature, logits.clone(), temperature)
         if not ok:
             return False
         got = _probs(out, logits.numel())
@@ -85,7 +75,7 @@ def check_top_k(top_k_probs, seed: int = 0) -> bool:
     """Check ``top_k_probs(logits (V,), k) -> probs (V,)``: the k most likely tokens, renormalised."""
     for trial, k in enumerate((1, 3, 5, 10)):
         logits = _logits(seed + 10 + trial)
-        ok, out = _call(top_k_probs, logits.clone(), k)
+        ok, out = call_student(top_k_probs, logits.clone(), k)
         if not ok:
             return False
         got = _probs(out, logits.numel())
@@ -114,7 +104,7 @@ def check_make_pair(make_pair, vocab, names=("анна", "ия", "ольга")) 
     if vocab.bos is None or vocab.eos is None:
         raise ValueError("check_make_pair needs a vocabulary with <bos> and <eos>")
     for name in names:
-        ok, out = _call(make_pair, name, vocab)
+        ok, out = call_student(make_pair, name, vocab)
         if not ok:
             return False
         if not isinstance(out, (tuple, list)) or len(out) != 2:

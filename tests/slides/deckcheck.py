@@ -29,19 +29,12 @@ slides_browser = _load("slides_browser", SLIDES_DIR / "browser.py")
 
 READY_JS = "document.documentElement.getAttribute('data-course-deck') === 'ready'"
 
-# Everything measured in the page, in one evaluation.
-SUMMARY_JS = r"""
-(() => {
-  const out = {};
-  out.revealReady = typeof Reveal !== "undefined" && Reveal.isReady();
-  out.totalSlides = out.revealReady ? Reveal.getTotalSlides() : -1;
-  out.mathJaxVersion = window.MathJax && MathJax.version ? MathJax.version : null;
-  out.mathRendered = document.querySelectorAll(".reveal .slides mjx-container").length;
-  out.mathErrors = Array.from(document.querySelectorAll(".reveal .slides mjx-merror"))
-    .map(e => e.textContent.slice(0, 80)).slice(0, 5);
-  // LaTeX left as text: $...$ / $$...$$ outside code, pre and rendered math
+# LaTeX that MathJax left as text: $...$ / $$...$$ in rendered Markdown, outside code, pre and
+# rendered math. Shared by the deck check and the live RISE check (a JS function declaration).
+RAW_MATH_JS = r"""
+function rawMath(selector) {
   const raw = [];
-  for (const el of document.querySelectorAll(".reveal .slides .jp-RenderedMarkdown")) {
+  for (const el of document.querySelectorAll(selector)) {
     const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT, {
       acceptNode: n => n.parentElement.closest("code, pre, mjx-container, script, style")
         ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT
@@ -51,7 +44,24 @@ SUMMARY_JS = r"""
     const found = text.match(/\$\$[\s\S]+?\$\$|\$[^$\s][^$]*?\$/g);
     if (found) raw.push(...found.map(s => s.slice(0, 80)));
   }
-  out.rawMath = raw;
+  return raw;
+}
+"""
+
+# Everything measured in the page, in one evaluation.
+SUMMARY_JS = (
+    "(() => {"
+    + RAW_MATH_JS
+    + r"""
+  const out = {};
+  out.revealReady = typeof Reveal !== "undefined" && Reveal.isReady();
+  out.totalSlides = out.revealReady ? Reveal.getTotalSlides() : -1;
+  out.mathJaxVersion = window.MathJax && MathJax.version ? MathJax.version : null;
+  out.mathRendered = document.querySelectorAll(".reveal .slides mjx-container").length;
+  out.mathErrors = Array.from(document.querySelectorAll(".reveal .slides mjx-merror"))
+    .map(e => e.textContent.slice(0, 80)).slice(0, 5);
+  // LaTeX left as text: $...$ / $$...$$ outside code, pre and rendered math
+  out.rawMath = rawMath(".reveal .slides .jp-RenderedMarkdown");
   // the course stylesheet: present, current, and changing how the deck looks
   const style = document.getElementById("course-css");
   out.courseCssText = style ? style.textContent : null;
@@ -85,6 +95,7 @@ SUMMARY_JS = r"""
   return out;
 })()
 """
+)
 
 # Visit every slide (all fragments shown) and measure it against the canvas.
 AUDIT_JS = r"""

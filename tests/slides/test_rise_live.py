@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 from deckcheck import (
+    RAW_MATH_JS,
     ROOT,
     DeckReport,
     collect_events,
@@ -41,32 +42,24 @@ NOTEBOOKS = slides_build.notebook_paths()
 VENV_BIN = Path(sys.executable).parent
 
 MARKER_JS = "getComputedStyle(document.body).getPropertyValue('--course-style').trim()"
-RISE_SUMMARY_JS = r"""
-(() => {
+RISE_SUMMARY_JS = (
+    "(() => {"
+    + RAW_MATH_JS
+    + r"""
   const leaves = Array.from(document.querySelectorAll(".reveal .slides section"))
     .filter(s => !s.querySelector("section"));
   const text = sel => { const e = document.querySelector(sel); return e ? e.textContent.trim() : null; };
-  const raw = [];
-  for (const el of document.querySelectorAll(".reveal .jp-RenderedMarkdown")) {
-    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT, {
-      acceptNode: n => n.parentElement.closest("code, pre, mjx-container, script, style")
-        ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT
-    });
-    let t = "";
-    while (walker.nextNode()) t += walker.currentNode.nodeValue;
-    const found = t.match(/\$\$[\s\S]+?\$\$|\$[^$\s][^$]*?\$/g);
-    if (found) raw.push(...found.map(s => s.slice(0, 80)));
-  }
   return {
     slides: leaves.length,
     header: text("#rise-header"),
     footer: text("#rise-footer"),
     courseMarker: getComputedStyle(document.body).getPropertyValue("--course-style").trim(),
     math: document.querySelectorAll(".reveal mjx-container").length,
-    rawMath: raw
+    rawMath: rawMath(".reveal .jp-RenderedMarkdown")
   };
 })()
 """
+)
 
 
 def _free_port() -> int:
